@@ -1,0 +1,51 @@
+"""JSON in, JSON out, whatever the client's Accept header says (the contract has no
+406), with orjson doing the work: the task list is the hot path."""
+from typing import Any, Mapping
+
+import orjson
+from rest_framework.exceptions import ParseError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.utils.encoders import JSONEncoder
+
+_fallback_encoder = JSONEncoder()
+
+
+class ORJSONRenderer(BaseRenderer):
+    """Renders JSON; datetimes as RFC 3339 UTC with "Z" (microseconds when non-zero)."""
+
+    media_type = "application/json"
+    format = "json"
+    charset = None  # JSON is UTF-8 by definition (RFC 8259 §8.1)
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping | None = None) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=_fallback_encoder.default, option=orjson.OPT_UTC_Z)
+
+
+class ORJSONParser(BaseParser):
+    """Parses a JSON body; anything that is not strict JSON is a 400."""
+
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping | None = None) -> Any:
+        try:
+            return orjson.loads(stream.read())
+        except orjson.JSONDecodeError as exc:
+            raise ParseError(f"Invalid JSON: {exc}") from exc
+
+
+class JSONOnlyNegotiation(BaseContentNegotiation):
+    """Always JSON: an `Accept: text/html` client still gets the contract's body."""
+
+    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser | None:
+        for parser in parsers:
+            if request.content_type.split(";")[0].strip().lower() == parser.media_type:
+                return parser
+        return None
+
+    def select_renderer(self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type

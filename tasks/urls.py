@@ -1,0 +1,24 @@
+"""The contract's three task routes; each works with and without a trailing slash."""
+from django.urls import re_path
+
+from .views import ApiNotFoundView, TaskViewSet
+
+urlpatterns = [
+    re_path(
+        r"^api/(?P<user_id>[^/]+)/tasks/?$",
+        TaskViewSet.as_view({"get": "list", "post": "create"}),
+        name="task-list",
+    ),
+    re_path(
+        r"^api/(?P<user_id>[^/]+)/tasks/(?P<task_id>[^/]+)/?$",
+        TaskViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}),
+        name="task-detail",
+    ),
+    re_path(
+        r"^api/(?P<user_id>[^/]+)/tasks/(?P<task_id>[^/]+)/complete/?$",
+        TaskViewSet.as_view({"patch": "complete"}),
+        name="task-complete",
+    ),
+    # Anything else under /api/ is a JSON 404, after authentication like every API route.
+    re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view(), name="api-not-found"),
+]

@@ -1,0 +1,125 @@
+"""The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete]], plus health."""
+from typing import Any
+
+from django.db import InterfaceError, OperationalError, connection
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .exceptions import RequestValidationError, ServiceUnavailable
+from .models import MAX_TASK_ID, Task, TaskQuerySet
+from .permissions import IsPathOwner
+from .schema import HEALTH, READINESS, TASK_OPERATIONS
+from .serializers import TaskSerializer
+
+TASK_FIELDS = TaskSerializer.Meta.fields
+INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string as an integer"
+
+
+def task_pk(raw: str) -> int | None:
+    """The integer in the path; None when no row can have it (beyond bigint)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RequestValidationError(
+            [{"loc": ["path", "task_id"], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}]
+        ) from None
+    return value if 0 < value <= MAX_TASK_ID else None
+
+
+@extend_schema_view(**TASK_OPERATIONS)
+class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """A user's tasks; get_queryset() is the isolation boundary."""
+
+    serializer_class = TaskSerializer
+    permission_classes = [IsPathOwner]
+    lookup_url_kwarg = "task_id"
+
+    def get_queryset(self) -> TaskQuerySet:
+        return Task.objects.for_user(self.kwargs["user_id"])
+
+    def get_object(self) -> Task:
+        pk = task_pk(self.kwargs["task_id"])
+        task = None if pk is None else self.get_queryset().filter(pk=pk).first()
+        if task is None:
+            raise NotFound("Task not found")
+        return task
+
+    def list(self, request: Request, user_id: str) -> Response:
+        # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
+        return Response(list(self.get_queryset().newest_first().values(*TASK_FIELDS)))
+
+    def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def perform_create(self, serializer: TaskSerializer) -> None:
+        serializer.save(user_id=self.kwargs["user_id"])
+
+    def get_success_headers(self, data: dict[str, Any]) -> dict[str, str]:
+        return {"Location": reverse("task-detail", args=[self.kwargs["user_id"], data["id"]])}
+
+    def update(self, request: Request, user_id: str, task_id: str, partial: bool = False) -> Response:
+        pk = task_pk(task_id)
+        serializer = self.get_serializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        task = None if pk is None else self.get_queryset().apply_changes(pk, serializer.validated_data)
+        if task is None:
+            raise NotFound("Task not found")
+        return Response(self.get_serializer(task).data)
+
+    def partial_update(self, request: Request, user_id: str, task_id: str) -> Response:
+        return self.update(request, user_id, task_id, partial=True)
+
+    def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
+        pk = task_pk(task_id)
+        if pk is None or not self.get_queryset().filter(pk=pk).delete()[0]:
+            raise NotFound("Task not found")
+        return Response(status=204)
+
+    @action(detail=True, methods=["patch"])
+    def complete(self, request: Request, user_id: str, task_id: str) -> Response:
+        pk = task_pk(task_id)
+        task = None if pk is None else self.get_queryset().toggle_completion(pk)
+        if task is None:
+            raise NotFound("Task not found")
+        return Response(self.get_serializer(task).data)
+
+
+class ApiNotFoundView(APIView):
+    """Any other /api/ path: authenticated first, so a bad token learns nothing."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound("Not found")
+
+
+class LivenessView(APIView):
+    """The process answers; the database is not touched."""
+
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+    @HEALTH
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})
+
+
+class ReadinessView(APIView):
+    """The database answers a round trip."""
+
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+    @READINESS
+    def get(self, request: Request) -> Response:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except (OperationalError, InterfaceError) as exc:
+            raise ServiceUnavailable("Database unavailable") from exc
+        return Response({"status": "ok"})
