@@ -1,4 +1,5 @@
 """The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete]], plus health."""
+import logging
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
@@ -17,6 +18,7 @@ from .permissions import IsPathOwner
 from .schema import HEALTH, READINESS, TASK_OPERATIONS
 from .serializers import TaskSerializer
 
+logger = logging.getLogger(__name__)
 TASK_FIELDS = TaskSerializer.Meta.fields
 INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string as an integer"
 
@@ -121,5 +123,6 @@ class ReadinessView(APIView):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
         except (OperationalError, InterfaceError) as exc:
+            logger.warning("Readiness check failed: %s", exc)
             raise ServiceUnavailable("Database unavailable") from exc
         return Response({"status": "ok"})

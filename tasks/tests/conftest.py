@@ -1,0 +1,231 @@
+"""Fixtures: real HS256 tokens, API clients, tasks, and the service started from its Procfile.
+
+Tests that go over HTTP write committed rows into the test database, so every test
+scopes its assertions to its own user ids (a fresh `sub` per test), never to the
+whole table.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tasks.models import Task
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_SECRET = "test-better-auth-secret-0123456789abcdef"
+FRONTEND_ORIGIN = "https://app.example.com"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        pytest.exit("The tests run against PostgreSQL: set DATABASE_URL (bin/test does).", returncode=4)
+
+
+# --- Tokens and in-process clients ----------------------------------------------------------
+@pytest.fixture
+def make_token() -> Callable[..., str]:
+    """An HS256 token as the frontend mints it; any claim or header can be overridden."""
+
+    def make(sub: str | None = "user_a", lifetime: int = 300, secret: str | None = None,
+             algorithm: str = "HS256", headers: dict[str, Any] | None = None, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {"sub": sub, "iat": now, "exp": now + lifetime, **claims}
+        payload = {k: v for k, v in payload.items() if v is not None}
+        return jwt.encode(payload, secret or settings.BETTER_AUTH_SECRET, algorithm=algorithm, headers=headers)
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_token: Callable[..., str]) -> Callable[[str], APIClient]:
+    def make(sub: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(sub)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(client_for: Callable[[str], APIClient]) -> APIClient:
+    """Django's test client, authenticated as user_a."""
+    return client_for("user_a")
+
+
+@pytest.fixture
+def make_task(db: None) -> Callable[..., Task]:
+    def make(user_id: str = "user_a", title: str = "A task", **fields: Any) -> Task:
+        return Task.objects.create(user_id=user_id, title=title, **fields)
+
+    return make
+
+
+@pytest.fixture
+def new_sub() -> Callable[[], str]:
+    """A fresh Better Auth-like subject (32 alphanumerics), unique to the test."""
+    return lambda: uuid.uuid4().hex
+
+
+# --- The service as a platform starts it ------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def procfile_command(process_type: str) -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process_type:
+            return command.strip()
+    raise LookupError(f"Procfile has no {process_type}: line")
+
+
+@dataclass
+class WebServer:
+    """A gunicorn started from the Procfile's web: line; requests go through as if behind
+    the platform's https router (X-Forwarded-Proto: https)."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = {"X-Forwarded-Proto": "https", **kwargs.pop("headers", {})}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.session.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.session.close()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def platform_env(database_url: str, **overrides: str) -> dict[str, str]:
+    """Only what a Procfile platform gives the process: the contract's variables and PATH."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "production",
+        "DJANGO_SECRET_KEY": "test-django-secret-key-" + "x" * 40,
+        "BETTER_AUTH_SECRET": PRODUCTION_SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CORS_ORIGINS": FRONTEND_ORIGIN,
+        "WEB_CONCURRENCY": "2",
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def start_web(env: dict[str, str], tmp_dir: Path, wait_ready: bool = True) -> WebServer:
+    port = free_port()
+    env = {**env, "PORT": str(port)}
+    log = tmp_dir / f"gunicorn-{port}.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(["bash", "-c", procfile_command("web")], cwd=ROOT, env=env,
+                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    server = WebServer(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + 30
+    while wait_ready:
+        try:
+            if requests.get(server.url + "/health", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"gunicorn did not start:\n{server.log_text()}")
+        time.sleep(0.1)
+    return server
+
+
+def database_url_of(settings_dict: dict[str, Any], name: str) -> str:
+    user = settings_dict.get("USER") or "postgres"
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{name}"
+
+
+def _admin_sql(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url_of(settings.DATABASES["default"], "postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+@pytest.fixture(scope="session")
+def service_database_url() -> Iterator[str]:
+    """A database of its own for servers started from the Procfile, migrated by the
+    Procfile's release: line (pytest-django's test database is for in-process tests)."""
+    name = f"{settings.DATABASES['default']['NAME']}_http_{os.getpid()}"
+    _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin_sql(f'CREATE DATABASE "{name}"')
+    url = database_url_of(settings.DATABASES["default"], name)
+    env = platform_env(url)
+    for command in [procfile_command("release"), "python manage.py collectstatic --noinput"]:
+        done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
+    yield url
+    _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def start_service(service_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., WebServer]]:
+    """Start the Procfile's web: line in production mode; stopped at the end of the session."""
+    tmp_dir = tmp_path_factory.mktemp("servers")
+    started: list[WebServer] = []
+
+    def start(wait_ready: bool = True, **overrides: str) -> WebServer:
+        server = start_web(platform_env(service_database_url, **overrides), tmp_dir, wait_ready=wait_ready)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def service(start_service: Callable[..., WebServer]) -> WebServer:
+    """The service, started once per session from the Procfile (production settings)."""
+    return start_service()
+
+
+@pytest.fixture
+def production_token(new_sub: Callable[[], str]) -> Callable[..., str]:
+    """Tokens for `service`: signed with the production secret it was started with."""
+
+    def make(sub: str | None = None, lifetime: int = 300, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {"sub": sub or new_sub(), "iat": now, "exp": now + lifetime, **claims}
+        return jwt.encode(payload, PRODUCTION_SECRET, algorithm="HS256")
+
+    return make
+
+
+def sub_of(token: str) -> str:
+    return jwt.decode(token, options={"verify_signature": False})["sub"]
+

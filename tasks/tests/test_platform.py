@@ -1,0 +1,76 @@
+"""Health, docs, schema, CORS, admin and static files, through the real Procfile start."""
+import re
+
+import pytest
+
+from .conftest import FRONTEND_ORIGIN, WebServer
+
+pytestmark = pytest.mark.slow
+
+
+def test_liveness_answers_without_authentication(service: WebServer) -> None:
+    response = service.request("GET", "/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/health/ready", "/health/ready/", "/health/"])
+def test_health_routes_answer_with_and_without_slash(service: WebServer, path: str) -> None:
+    response = service.request("GET", path, allow_redirects=False)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_docs_are_swagger_ui_served_without_any_cdn(service: WebServer) -> None:
+    response = service.request("GET", "/docs")
+
+    assert response.status_code == 200
+    assert "swagger-ui" in response.text
+    assert "cdn" not in response.text.lower() and "unpkg" not in response.text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert any("swagger-ui-bundle" in a for a in assets) and any("swagger-ui" in a and a.endswith(".css") for a in assets)
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        assert service.request("GET", asset).status_code == 200, asset
+
+
+def test_admin_login_page_and_its_static_files_are_served_by_the_app(service: WebServer) -> None:
+    page = service.request("GET", "/admin/login/")
+    css = service.request("GET", "/static/admin/css/base.css")
+
+    assert page.status_code == 200 and "Django administration" in page.text
+    assert css.status_code == 200 and "text/css" in css.headers["Content-Type"]
+
+
+def test_preflight_allows_the_frontend_origin_with_credentials(service: WebServer) -> None:
+    response = service.request("OPTIONS", "/api/someone/tasks/1", headers={
+        "Origin": FRONTEND_ORIGIN,
+        "Access-Control-Request-Method": "PATCH",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    })
+
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == FRONTEND_ORIGIN
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    methods = {m.strip() for m in response.headers["Access-Control-Allow-Methods"].split(",")}
+    assert methods == {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+    allowed = {h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type"} <= allowed
+
+
+def test_preflight_from_an_unknown_origin_gets_no_cors_grant(service: WebServer) -> None:
+    response = service.request("OPTIONS", "/api/someone/tasks", headers={
+        "Origin": "https://evil.example.net", "Access-Control-Request-Method": "GET"})
+
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_error_responses_carry_cors_headers_and_expose_location(service: WebServer) -> None:
+    response = service.request("GET", "/api/someone/tasks", headers={"Origin": FRONTEND_ORIGIN})
+
+    assert response.status_code == 401
+    assert response.headers["Access-Control-Allow-Origin"] == FRONTEND_ORIGIN
+    exposed = {h.strip().lower() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
+    assert {"location", "retry-after", "www-authenticate"} <= exposed
