@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import threading
 import time
 import urllib.error
@@ -18,6 +19,8 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+logger = logging.getLogger(__name__)
 
 MAX_JWKS_BYTES = 1 << 20  # a JWKS is a few KB; never buffer an unbounded answer
 
@@ -183,7 +186,9 @@ class JWKSCache:
             self._changed.release()
             try:
                 keys: dict[str, jwt.PyJWK] | None = self._download()
-            except _FetchFailed:
+            except _FetchFailed as error:
+                # Served from the last good set meanwhile, so only a log line tells of it.
+                logger.warning("JWKS fetch from %s failed: %s", self.url, error)
                 keys = None
             finally:
                 self._changed.acquire()
