@@ -1,0 +1,218 @@
+"""A per-process cache of the frontend's JWKS that survives JWKS outages.
+
+PyJWKClient is not enough for us (checked on PyJWT 2.15.1): its key set expires after
+300 s even while the JWKS is unreachable, so a five-minute outage of the frontend signs
+every user out; and its 30 s cooldown keeps a freshly rotated key unusable. This cache
+keeps the last good set with no expiry and bounds refetches itself.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+logger = logging.getLogger(__name__)
+
+MAX_JWKS_BYTES = 1 << 20  # a JWKS is a few KB; never buffer an unbounded answer
+
+# The token's alg -> the public key class (and EC curve) its JWK must hold.
+_KEY_CLASSES: dict[str, tuple[type, str | None]] = {
+    "EdDSA": (ed25519.Ed25519PublicKey, None),
+    "ES256": (ec.EllipticCurvePublicKey, "secp256r1"),
+    "RS256": (rsa.RSAPublicKey, None),
+    "PS256": (rsa.RSAPublicKey, None),
+}
+
+
+class JWKSUnavailable(Exception):
+    """The JWKS could not be fetched and the kid is not known: our outage (503), not the user's bad token."""
+
+
+class UnknownSigningKey(Exception):
+    """The JWKS answered but has no usable key with this kid (401)."""
+
+
+class _FetchFailed(Exception):
+    """One fetch attempt gave nothing usable; the last good set stays."""
+
+
+def key_matches_algorithm(key: jwt.PyJWK, alg: str) -> bool:
+    """Whether this JWK may verify a token whose header says `alg`."""
+    expected = _KEY_CLASSES.get(alg)
+    if expected is None:
+        return False
+    key_class, curve = expected
+    # Checking the parsed key, not just `kty`, also pins the curve (Ed448 is OKP too)
+    # and refuses private keys, which have no verify().
+    if not isinstance(key.key, key_class):
+        return False
+    if curve is not None and key.key.curve.name != curve:
+        return False
+    # PyJWK fills `algorithm_name` with a guess when the JWK has no `alg` (RS256 for any
+    # RSA key), so only the JWK's own field may veto: read the raw data.
+    declared = key._jwk_data.get("alg")
+    return declared is None or declared == alg
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # Only the configured URL is ever fetched: a redirect is a failed fetch.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _parse_key_set(data: object) -> dict[str, jwt.PyJWK]:
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+        raise _FetchFailed("the JWKS is not an object with a 'keys' list")
+    entries = [
+        entry
+        for entry in data["keys"]
+        # No `use` is fine (Better Auth omits it); `enc` keys never verify signatures;
+        # a symmetric key has no place in a public key set.
+        if isinstance(entry, dict) and entry.get("use", "sig") == "sig" and entry.get("kty") != "oct"
+    ]
+    try:
+        parsed = jwt.PyJWKSet(entries).keys if entries else []  # skips keys it cannot parse
+    except jwt.exceptions.MissingCryptographyError:
+        raise  # a broken install, not an outage: let it be loud
+    except jwt.PyJWTError as error:
+        raise _FetchFailed(str(error)) from error
+    keys: dict[str, jwt.PyJWK] = {}
+    for key in parsed:
+        if isinstance(key.key_id, str):
+            keys.setdefault(key.key_id, key)
+    if not keys:
+        raise _FetchFailed("the JWKS has no usable signing keys with a kid")
+    return keys
+
+
+class JWKSCache:
+    """The signing keys of one JWKS URL, kept through outages and refetched sparingly."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        refetch_interval: float = 5.0,
+        refresh_after: float = 300.0,
+        timeout: float = 3.0,
+    ) -> None:
+        self.url = url
+        self.refetch_interval = refetch_interval
+        self.refresh_after = refresh_after
+        self.timeout = timeout
+        self.fetches = 0  # attempts, successful or not
+        self._changed = threading.Condition()
+        self._keys: dict[str, jwt.PyJWK] = {}  # the last good set; never expires
+        self._good_at: float | None = None
+        self._attempted_at: float | None = None
+        self._last_ok = False
+        self._fetching = False
+
+    def signing_key(self, kid: str) -> jwt.PyJWK:
+        """The key for this kid; raises UnknownSigningKey or JWKSUnavailable."""
+        with self._changed:
+            key = self._keys.get(kid)
+            if key is not None:
+                self._refresh_in_background_if_stale()
+                return key
+            self._fetch_if_allowed()
+            key = self._keys.get(kid)
+            if key is not None:
+                return key
+            if self._last_ok and not self._fetching:
+                raise UnknownSigningKey(f"The JWKS has no usable key with kid {kid!r}")
+            # The last fetch failed (or still hangs): the token may well be valid, so
+            # answer "try later", never "signed out".
+            raise JWKSUnavailable(f"The JWKS at {self.url} is unavailable and kid {kid!r} is not known")
+
+    def keys(self) -> dict[str, jwt.PyJWK]:
+        """All known keys, fetching once if none were ever fetched (for `manage.py check`)."""
+        with self._changed:
+            if not self._keys:
+                self._fetch_if_allowed()
+            else:
+                self._refresh_in_background_if_stale()
+            if not self._keys:
+                raise JWKSUnavailable(f"The JWKS at {self.url} could not be fetched")
+            return dict(self._keys)
+
+    # ---- all below run with self._changed held ----
+
+    def _may_start_fetch(self) -> bool:
+        now = time.monotonic()
+        return not self._fetching and (
+            self._attempted_at is None or now - self._attempted_at >= self.refetch_interval
+        )
+
+    def _fetch_if_allowed(self) -> None:
+        """Fetch now, or wait for the fetch already running; within the interval, do nothing."""
+        if self._fetching:
+            # A fetch is bounded by `timeout` per socket operation; a hung one must not hang
+            # every request, so wait a bounded time and answer from what is known.
+            self._changed.wait_for(lambda: not self._fetching, timeout=self.timeout * 2 + 1)
+        elif self._may_start_fetch():
+            self._run_fetch()
+
+    def _refresh_in_background_if_stale(self) -> None:
+        # A known kid never waits for the network: the refresh runs beside the request.
+        stale = self._good_at is None or time.monotonic() - self._good_at >= self.refresh_after
+        if stale and self._may_start_fetch():
+            self._fetching = True
+            threading.Thread(target=self._background_fetch, name="jwks-refresh", daemon=True).start()
+
+    def _background_fetch(self) -> None:
+        with self._changed:
+            self._run_fetch(already_marked=True)
+
+    def _run_fetch(self, *, already_marked: bool = False) -> None:
+        """One HTTP attempt with the lock released; the result lands under the lock."""
+        if not already_marked:
+            self._fetching = True
+        self._attempted_at = time.monotonic()
+        self.fetches += 1
+        try:
+            self._changed.release()
+            try:
+                keys: dict[str, jwt.PyJWK] | None = self._download()
+            except _FetchFailed as error:
+                # Served from the last good set meanwhile, so only a log line tells of it.
+                logger.warning("JWKS fetch from %s failed: %s", self.url, error)
+                keys = None
+            finally:
+                self._changed.acquire()
+            if keys is not None:
+                self._keys, self._good_at = keys, time.monotonic()
+            self._last_ok = keys is not None
+        finally:
+            self._fetching = False
+            self._changed.notify_all()
+
+    def _download(self) -> dict[str, jwt.PyJWK]:
+        request = urllib.request.Request(self.url, headers={"Accept": "application/json"})
+        try:
+            with _opener.open(request, timeout=self.timeout) as response:
+                if response.status != 200:
+                    raise _FetchFailed(f"HTTP {response.status}")
+                body = response.read(MAX_JWKS_BYTES + 1)
+        # URLError, HTTPError and timeouts are OSErrors; a garbled answer is an HTTPException.
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            raise _FetchFailed(str(error)) from error
+        if len(body) > MAX_JWKS_BYTES:
+            raise _FetchFailed("the JWKS answer is too large")
+        try:
+            data = json.loads(body)
+        except ValueError as error:
+            raise _FetchFailed(f"the JWKS is not JSON: {error}") from error
+        return _parse_key_set(data)

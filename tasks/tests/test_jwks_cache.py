@@ -1,0 +1,306 @@
+"""JWKSCache against a real HTTP server: outages keep known keys, refetches stay bounded."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from tasks.jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
+
+# ---- keys -------------------------------------------------------------------------------
+
+_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # slow: make once
+
+
+def ed25519_jwk(kid: str, **extra: Any) -> tuple[ed25519.Ed25519PrivateKey, dict[str, Any]]:
+    private = ed25519.Ed25519PrivateKey.generate()
+    jwk = OKPAlgorithm.to_jwk(private.public_key(), as_dict=True)
+    return private, {**jwk, "alg": "EdDSA", "kid": kid, **extra}
+
+
+def public_jwk(kind: str, **extra: Any) -> dict[str, Any]:
+    if kind == "Ed25519":
+        jwk = OKPAlgorithm.to_jwk(ed25519.Ed25519PrivateKey.generate().public_key(), as_dict=True)
+    elif kind == "Ed448":
+        jwk = OKPAlgorithm.to_jwk(ed448.Ed448PrivateKey.generate().public_key(), as_dict=True)
+    elif kind in ("P-256", "P-384"):
+        curve = ec.SECP256R1() if kind == "P-256" else ec.SECP384R1()
+        jwk = ECAlgorithm.to_jwk(ec.generate_private_key(curve).public_key(), as_dict=True)
+    else:
+        jwk = RSAAlgorithm.to_jwk(_RSA_KEY.public_key(), as_dict=True)
+    return {**jwk, "kid": kind, **extra}
+
+
+# ---- a real JWKS server with an outage switch ---------------------------------------------
+
+
+class FakeJWKS:
+    """A JWKS over real HTTP on 127.0.0.1 that can answer badly or close its socket."""
+
+    def __init__(self) -> None:
+        self.keys: list[dict[str, Any]] = []
+        self.mode = "up"  # up | 500 | bad-json | no-keys | enc-only | redirect
+        self.delay = 0.0
+        self.requests = 0
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+        self.come_up()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/auth/jwks"
+
+    def come_up(self) -> None:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake.requests += 1
+                time.sleep(fake.delay)
+                status, body, headers = fake.answer(self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self._server.server_address[1]
+        # A short poll keeps go_down() (shutdown) quick.
+        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
+
+    def go_down(self) -> None:
+        """Close the listening socket: connections are refused until come_up()."""
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._server = None
+
+    def answer(self, path: str) -> tuple[int, bytes, dict[str, str]]:
+        good = json.dumps({"keys": self.keys}).encode()
+        json_type = {"Content-Type": "application/json"}
+        if path == "/elsewhere" or self.mode == "up":
+            return 200, good, json_type
+        if self.mode == "500":
+            return 500, b'{"error": "boom"}', json_type
+        if self.mode == "bad-json":
+            return 200, b"<html>maintenance</html>", {"Content-Type": "text/html"}
+        if self.mode == "no-keys":
+            return 200, b'{"keys": []}', json_type
+        if self.mode == "enc-only":
+            return 200, json.dumps({"keys": [{**k, "use": "enc"} for k in self.keys]}).encode(), json_type
+        assert self.mode == "redirect"
+        return 302, b"", {"Location": "/elsewhere"}
+
+
+@pytest.fixture
+def source() -> Iterator[FakeJWKS]:
+    fake = FakeJWKS()
+    yield fake
+    if fake._server is not None:
+        fake.go_down()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def random_kid() -> str:
+    return "".join(random.choices(string.ascii_letters + string.digits, k=32))
+
+
+# ---- behaviour -----------------------------------------------------------------------------
+
+
+def test_known_kid_is_answered_from_the_cache_without_network(source: FakeJWKS) -> None:
+    source.keys = [ed25519_jwk("kid-a")[1]]
+    cache = JWKSCache(source.url, refetch_interval=0.0)
+
+    keys = [cache.signing_key("kid-a") for _ in range(50)]
+
+    assert {key.key_id for key in keys} == {"kid-a"}
+    assert (source.requests, cache.fetches) == (1, 1)
+
+
+def test_rotated_kid_is_fetched_once_after_the_interval(source: FakeJWKS) -> None:
+    source.keys = [ed25519_jwk("kid-a")[1]]
+    cache = JWKSCache(source.url, refetch_interval=0.3)
+    cache.signing_key("kid-a")
+    new_private, new_jwk = ed25519_jwk("kid-b")
+    source.keys.append(new_jwk)
+
+    with pytest.raises(UnknownSigningKey, match="kid-b"):
+        cache.signing_key("kid-b")  # within the interval: answered from what is known
+    time.sleep(0.35)
+    key = cache.signing_key("kid-b")
+
+    assert source.requests == 2
+    token = jwt.encode({"sub": "u"}, new_private, algorithm="EdDSA", headers={"kid": "kid-b"})
+    assert jwt.decode(token, key, algorithms=["EdDSA"]) == {"sub": "u"}
+
+
+def test_outage_keeps_known_keys_past_refresh_after(source: FakeJWKS) -> None:
+    source.keys = [ed25519_jwk("kid-a")[1]]
+    cache = JWKSCache(source.url, refetch_interval=0.1, refresh_after=0.2, timeout=0.5)
+    cache.signing_key("kid-a")
+    source.go_down()
+    time.sleep(0.25)
+
+    assert cache.signing_key("kid-a").key_id == "kid-a"  # answered at once, refresh beside it
+    wait_until(lambda: cache.fetches == 2)
+    for _ in range(100):
+        assert cache.signing_key("kid-a").key_id == "kid-a"
+    assert cache.fetches <= 3  # the failed refresh is retried at most once per interval
+
+    source.keys.append(ed25519_jwk("kid-b")[1])
+    source.come_up()
+    time.sleep(0.15)
+    cache.signing_key("kid-a")
+    wait_until(lambda: "kid-b" in cache.keys())
+
+
+def test_unknown_kid_during_outage_is_unavailable_not_unknown(source: FakeJWKS) -> None:
+    source.keys = [ed25519_jwk("kid-a")[1]]
+    cache = JWKSCache(source.url, refetch_interval=0.1, timeout=0.5)
+    cache.signing_key("kid-a")
+    source.go_down()
+    time.sleep(0.15)
+
+    with pytest.raises(JWKSUnavailable, match="kid-new"):
+        cache.signing_key("kid-new")
+    with pytest.raises(JWKSUnavailable):
+        cache.signing_key("kid-new")  # within the interval: no new attempt, same answer
+
+    assert cache.fetches == 2
+    assert cache.signing_key("kid-a").key_id == "kid-a"
+
+
+def test_cold_start_during_outage_is_unavailable(source: FakeJWKS) -> None:
+    source.go_down()
+    cache = JWKSCache(source.url, timeout=0.5)
+
+    with pytest.raises(JWKSUnavailable, match="could not be fetched"):
+        cache.keys()
+    with pytest.raises(JWKSUnavailable):
+        cache.signing_key("kid-a")
+    assert cache.fetches == 1
+
+
+def test_unknown_kid_when_source_is_up_is_unknown_signing_key(source: FakeJWKS) -> None:
+    source.keys = [ed25519_jwk("kid-a")[1]]
+    cache = JWKSCache(source.url)
+
+    with pytest.raises(UnknownSigningKey, match="no usable key with kid 'kid-x'"):
+        cache.signing_key("kid-x")
+    assert cache.fetches == 1
+
+
+def test_flood_of_random_kids_fetches_at_most_once_per_interval(source: FakeJWKS) -> None:
+    source.keys = [ed25519_jwk("kid-a")[1]]
+    source.delay = 0.2  # keep the first fetch in flight while the other threads pile up
+    cache = JWKSCache(source.url, refetch_interval=5.0)
+    outcomes: list[str] = []
+    outcomes_lock = threading.Lock()
+
+    def attack() -> None:
+        for _ in range(25):
+            try:
+                cache.signing_key(random_kid())
+                outcome = "found"
+            except Exception as error:  # noqa: BLE001 - the table below names them all
+                outcome = type(error).__name__
+            with outcomes_lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=attack) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert (source.requests, cache.fetches) == (1, 1)
+    assert outcomes == ["UnknownSigningKey"] * 200  # waiters got the one fetch's answer
+
+
+@pytest.mark.parametrize("mode", ["500", "bad-json", "no-keys", "enc-only", "redirect"])
+def test_failed_fetch_never_replaces_the_good_set(source: FakeJWKS, mode: str) -> None:
+    source.keys = [ed25519_jwk("kid-a")[1]]
+    cache = JWKSCache(source.url, refetch_interval=0.1)
+    cache.signing_key("kid-a")
+    source.keys.append(ed25519_jwk("kid-b")[1])
+    source.mode = mode
+    time.sleep(0.15)
+
+    with pytest.raises(JWKSUnavailable):
+        cache.signing_key("kid-b")
+
+    assert source.requests == 2  # a redirect is not followed: only the configured URL
+    assert set(cache.keys()) == {"kid-a"}
+    source.mode = "up"
+    time.sleep(0.15)
+    assert cache.signing_key("kid-b").key_id == "kid-b"
+
+
+def test_key_set_skips_unusable_keys_and_accepts_missing_use(source: FakeJWKS) -> None:
+    source.keys = [
+        ed25519_jwk("no-use")[1],
+        ed25519_jwk("sig", use="sig")[1],
+        ed25519_jwk("enc", use="enc")[1],
+        {"kty": "OKP", "crv": "Ed25519", "x": "not-a-key", "kid": "broken"},
+        {"kty": "oct", "k": "c2VjcmV0", "kid": "symmetric"},
+        {k: v for k, v in ed25519_jwk("x")[1].items() if k != "kid"},
+        "not-a-jwk",
+    ]
+    cache = JWKSCache(source.url)
+
+    assert set(cache.keys()) == {"no-use", "sig"}
+
+
+@pytest.mark.parametrize(
+    ("jwk", "alg", "matches"),
+    [
+        pytest.param(public_jwk("Ed25519", alg="EdDSA"), "EdDSA", True, id="ed25519-eddsa"),
+        pytest.param(public_jwk("Ed25519"), "EdDSA", True, id="ed25519-no-alg"),
+        pytest.param(public_jwk("Ed25519", alg="EdDSA"), "ES256", False, id="ed25519-es256"),
+        pytest.param(public_jwk("Ed448", alg="EdDSA"), "EdDSA", False, id="ed448-eddsa"),
+        pytest.param(public_jwk("P-256", alg="ES256"), "ES256", True, id="p256-es256"),
+        pytest.param(public_jwk("P-256"), "ES256", True, id="p256-no-alg"),
+        pytest.param(public_jwk("P-256", alg="ES256"), "RS256", False, id="p256-rs256"),
+        pytest.param(public_jwk("P-384", alg="ES384"), "ES256", False, id="p384-es256"),
+        pytest.param(public_jwk("RSA"), "RS256", True, id="rsa-no-alg-rs256"),
+        pytest.param(public_jwk("RSA"), "PS256", True, id="rsa-no-alg-ps256"),
+        pytest.param(public_jwk("RSA", alg="RS256"), "RS256", True, id="rsa-rs256"),
+        pytest.param(public_jwk("RSA", alg="RS256"), "PS256", False, id="rsa-alg-rs256-token-ps256"),
+        pytest.param(public_jwk("RSA", alg="PS256"), "PS256", True, id="rsa-ps256"),
+        pytest.param(public_jwk("RSA", alg="PS256"), "RS256", False, id="rsa-alg-ps256-token-rs256"),
+        pytest.param(public_jwk("RSA"), "EdDSA", False, id="rsa-eddsa"),
+        pytest.param(public_jwk("RSA"), "HS256", False, id="rsa-hs256"),
+        pytest.param(public_jwk("Ed25519"), "none", False, id="ed25519-none"),
+    ],
+)
+def test_key_matches_algorithm(jwk: dict[str, Any], alg: str, matches: bool) -> None:
+    assert key_matches_algorithm(jwt.PyJWK(jwk), alg) is matches
+
+
+def test_private_key_in_a_jwks_does_not_match() -> None:
+    private = OKPAlgorithm.to_jwk(ed25519.Ed25519PrivateKey.generate(), as_dict=True)
+
+    assert key_matches_algorithm(jwt.PyJWK({**private, "kid": "leak"}), "EdDSA") is False
