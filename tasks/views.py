@@ -1,5 +1,6 @@
 """The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete]], plus health."""
 import logging
+import re
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
@@ -20,18 +21,20 @@ from .serializers import TaskSerializer
 
 logger = logging.getLogger(__name__)
 TASK_FIELDS = TaskSerializer.Meta.fields
+INTEGER = re.compile(r"[+-]?[0-9]+")
 INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string as an integer"
 
 
 def task_pk(raw: str) -> int | None:
-    """The integer in the path; None when no row can have it (beyond bigint)."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise RequestValidationError(
-            [{"loc": ["path", "task_id"], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}]
-        ) from None
-    return value if 0 < value <= MAX_TASK_ID else None
+    """The integer in the path; None when no row can have it (zero, negative, beyond bigint)."""
+    # ASCII digits only: Python's int() would also take "１", " 1" and "1_0".
+    if not INTEGER.fullmatch(raw):
+        raise RequestValidationError([{"loc": ["path", "task_id"], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
+    digits = raw.lstrip("+-").lstrip("0")
+    if raw.startswith("-") or not digits or len(digits) > len(str(MAX_TASK_ID)):
+        return None
+    value = int(digits)
+    return value if value <= MAX_TASK_ID else None
 
 
 @extend_schema_view(**TASK_OPERATIONS)
