@@ -3,6 +3,8 @@
 from typing import Any, Mapping
 
 import orjson
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -32,8 +34,15 @@ class ORJSONParser(BaseParser):
     media_type = "application/json"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping | None = None) -> Any:
+        # DRF hands us the request itself as the stream, which skips Django's
+        # DATA_UPLOAD_MAX_MEMORY_SIZE check: enforce the limit here, before reading.
+        limit = settings.MAX_BODY_BYTES
+        declared = int((parser_context or {})["request"].META.get("CONTENT_LENGTH") or 0)
+        body = b"" if declared > limit else stream.read(limit + 1)
+        if declared > limit or len(body) > limit:
+            raise RequestDataTooBig(f"Request body larger than {limit} bytes")
         try:
-            return orjson.loads(stream.read())
+            return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise ParseError(f"Invalid JSON: {exc}") from exc
 

@@ -74,3 +74,36 @@ def test_error_responses_carry_cors_headers_and_expose_location(service: WebServ
     assert response.headers["Access-Control-Allow-Origin"] == FRONTEND_ORIGIN
     exposed = {h.strip().lower() for h in response.headers["Access-Control-Expose-Headers"].split(",")}
     assert {"location", "retry-after", "www-authenticate"} <= exposed
+
+
+def test_openapi_schema_documents_every_contract_route(service: WebServer) -> None:
+    response = service.request("GET", "/openapi.json")
+    schema = response.json()
+    paths = schema["paths"]
+
+    assert response.status_code == 200 and schema["openapi"].startswith("3.")
+    assert {path: set(ops) - {"parameters"} for path, ops in paths.items() if path.startswith("/api/")} == {
+        "/api/{user_id}/tasks": {"get", "post"},
+        "/api/{user_id}/tasks/{task_id}": {"get", "put", "patch", "delete"},
+        "/api/{user_id}/tasks/{task_id}/complete": {"patch"},
+    }
+    assert {"/health", "/health/ready"} <= set(paths)
+    assert schema["components"]["securitySchemes"]["BetterAuthBearer"] == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": schema["components"]["securitySchemes"]["BetterAuthBearer"]["description"]}
+    create = paths["/api/{user_id}/tasks"]["post"]
+    assert {"201", "400", "401", "403", "413", "415", "422", "429", "500", "503"} <= set(create["responses"])
+    assert "Location" in create["responses"]["201"]["headers"]
+    assert "WWW-Authenticate" in create["responses"]["401"]["headers"]
+    assert "Retry-After" in create["responses"]["503"]["headers"]
+    detail = paths["/api/{user_id}/tasks/{task_id}"]["get"]
+    assert {"200", "404", "422"} <= set(detail["responses"])
+    task_id = next(p for p in detail["parameters"] if p["name"] == "task_id")
+    assert task_id["schema"]["type"] == "integer"
+    item = schema["components"]["schemas"]["ValidationErrorItem"]["properties"]
+    assert set(item) == {"loc", "msg", "type"}
+    task = schema["components"]["schemas"]["Task"]
+    assert set(task["properties"]) == {"id", "user_id", "title", "description", "is_completed", "created_at",
+                                       "updated_at"}
+    assert task["properties"]["description"].get("nullable") is True
+    assert task["properties"]["created_at"]["format"] == "date-time"

@@ -1,0 +1,149 @@
+"""The contract over real HTTP against the Procfile start (production settings), and what
+happens when PostgreSQL is down or stuck."""
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+import requests
+
+from .conftest import WebServer, sub_of
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_task_lives_through_every_route(service: WebServer, production_token: Callable[..., str]) -> None:
+    token = production_token(email="ada@example.com")
+    base = f"/api/{sub_of(token)}/tasks"
+
+    created = service.request("POST", base, token, json={"title": " Buy groceries ", "description": "Milk"})
+    task_url = created.headers["Location"]
+    listed = service.request("GET", base + "/", token)
+    patched = service.request("PATCH", task_url, token, json={"description": None})
+    put = service.request("PUT", task_url + "/", token, json={"title": "Buy bread"})
+    completed = service.request("PATCH", task_url + "/complete", token)
+    fetched = service.request("GET", task_url, token)
+    deleted = service.request("DELETE", task_url, token)
+    gone = service.request("GET", task_url, token)
+
+    assert [r.status_code for r in (created, listed, patched, put, completed, fetched, deleted, gone)] == [
+        201, 200, 200, 200, 200, 200, 204, 404]
+    assert task_url == f"{base}/{created.json()['id']}"
+    assert created.json()["title"] == "Buy groceries" and listed.json() == [created.json()]
+    assert fetched.json() | {"updated_at": None} == {**created.json(), "title": "Buy bread", "description": None,
+                                                     "is_completed": True, "updated_at": None}
+    assert deleted.content == b"" and gone.json() == {"detail": "Task not found"}
+    assert all(r.history == [] for r in (created, listed, put))  # never a redirect
+
+
+def test_bad_token_gets_401_over_http(service: WebServer) -> None:
+    response = service.request("GET", "/api/x/tasks", "not-a-token")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token"}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_oversized_body_gets_413_and_the_connection_stays_usable(service: WebServer,
+                                                                 production_token: Callable[..., str]) -> None:
+    token = production_token()
+    base = f"/api/{sub_of(token)}/tasks"
+    body = b'{"title": "big", "description": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+
+    with requests.Session() as session:
+        big = session.post(service.url + base, data=body, timeout=30, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        after = session.get(service.url + base, timeout=30, headers={"Authorization": f"Bearer {token}"})
+
+    assert big.status_code == 413
+    assert big.json() == {"detail": "Request body larger than 1048576 bytes"}
+    assert after.status_code == 200 and after.json() == []
+
+
+def test_body_just_under_the_limit_is_accepted(service: WebServer, production_token: Callable[..., str]) -> None:
+    token = production_token()
+    response = service.request("POST", f"/api/{sub_of(token)}/tasks", token,
+                               json={"title": "fits", "description": "x" * 10_000})
+
+    assert response.status_code == 201
+
+
+@pytest.fixture(scope="module")
+def service_without_database(start_service: Callable[..., WebServer]) -> WebServer:
+    return start_service(DATABASE_URL="postgres://postgres@127.0.0.1:1/taskflow")
+
+
+def test_unreachable_database_is_503_with_retry_after(service_without_database: WebServer,
+                                                      production_token: Callable[..., str]) -> None:
+    token = production_token()
+
+    live = service_without_database.request("GET", "/health")
+    ready = service_without_database.request("GET", "/health/ready")
+    api = service_without_database.request("GET", f"/api/{sub_of(token)}/tasks", token)
+
+    assert live.status_code == 200
+    for response in (ready, api):
+        assert response.status_code == 503
+        assert response.json() == {"detail": "Database unavailable"}
+        assert int(response.headers["Retry-After"]) > 0
+    assert "psycopg" not in api.text and "5432" not in api.text
+
+
+@pytest.fixture
+def silent_database() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers, like a hung server."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+def test_a_database_that_never_answers_costs_seconds_not_a_worker(start_service: Callable[..., WebServer],
+                                                                   silent_database: int,
+                                                                   production_token: Callable[..., str]) -> None:
+    server = start_service(DATABASE_URL=f"postgres://postgres@127.0.0.1:{silent_database}/taskflow",
+                           DB_CONNECT_TIMEOUT="2")
+    token = production_token()
+
+    started = time.monotonic()
+    response = server.request("GET", f"/api/{sub_of(token)}/tasks", token)
+
+    assert response.status_code == 503 and "Retry-After" in response.headers
+    assert time.monotonic() - started < 15
+    assert server.request("GET", "/health").status_code == 200
+
+
+def test_a_statement_stuck_on_a_lock_times_out_as_503_and_writes_nothing(
+        start_service: Callable[..., WebServer], service_database_url: str,
+        production_token: Callable[..., str]) -> None:
+    server = start_service(DB_STATEMENT_TIMEOUT_MS="500")
+    token = production_token()
+    task = server.request("POST", f"/api/{sub_of(token)}/tasks", token, json={"title": "locked"}).json()
+
+    with psycopg.connect(service_database_url) as blocker:
+        blocker.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", [task["id"]])
+        response = server.request("PATCH", f"/api/{sub_of(token)}/tasks/{task['id']}", token, json={"title": "new"})
+        blocker.rollback()
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Database unavailable"}
+    assert int(response.headers["Retry-After"]) > 0
+    assert server.request("GET", f"/api/{sub_of(token)}/tasks/{task['id']}", token).json()["title"] == "locked"

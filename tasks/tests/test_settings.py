@@ -1,0 +1,73 @@
+"""Production refuses to start with a one-line reason when a setting is missing or unsafe."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, platform_env, procfile_command
+
+SAFE = platform_env("postgres://postgres@127.0.0.1:5432/unused")
+
+
+def start_django(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize(
+    "overrides, reason",
+    [
+        ({"BETTER_AUTH_SECRET": None}, "BETTER_AUTH_SECRET is required in production"),
+        ({"BETTER_AUTH_SECRET": ""}, "BETTER_AUTH_SECRET is required in production"),
+        ({"BETTER_AUTH_SECRET": "x" * 31}, "BETTER_AUTH_SECRET must be at least 32 characters in production"),
+        ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY is required in production"),
+        ({"DEBUG": "1"}, "DEBUG must be off in production"),
+        ({"DEBUG": "true"}, "DEBUG must be off in production"),
+        ({"CORS_ORIGINS": "*"}, "CORS_ORIGINS may not contain '*': list exact origins"),
+        ({"CORS_ORIGINS": "https://app.example.com,*"}, "CORS_ORIGINS may not contain '*': list exact origins"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is required in production"),
+        ({"MAX_BODY_BYTES": "lots"}, "MAX_BODY_BYTES must be a whole number, not 'lots'"),
+    ],
+)
+def test_production_refuses_unsafe_settings_with_one_line(overrides: dict, reason: str) -> None:
+    env = {k: v for k, v in {**SAFE, **overrides}.items() if v is not None}
+
+    result = start_django(env)
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [f"ImproperlyConfigured: {reason}"]
+
+
+def test_every_problem_is_named_in_the_one_line() -> None:
+    env = {**SAFE, "BETTER_AUTH_SECRET": "short", "DEBUG": "1"}
+    env.pop("DJANGO_SECRET_KEY")
+
+    line = start_django(env).stderr.strip()
+
+    assert line.count("\n") == 0
+    for reason in ["BETTER_AUTH_SECRET must be at least 32", "DJANGO_SECRET_KEY is required", "DEBUG must be off"]:
+        assert reason in line
+
+
+def test_safe_production_settings_start() -> None:
+    result = start_django(SAFE)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_needs_no_configuration_at_all() -> None:
+    result = start_django({"PATH": SAFE["PATH"]})
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_procfile_web_process_refuses_to_start_with_the_same_line(tmp_path: Path) -> None:
+    env = {**SAFE, "BETTER_AUTH_SECRET": "too-short", "PORT": "0"}
+
+    result = subprocess.run(["bash", "-c", procfile_command("web")], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: BETTER_AUTH_SECRET must be at least 32 characters in production" in result.stderr
+    assert "Traceback" not in result.stderr
