@@ -2,6 +2,7 @@
 first block, Django/DRF/CORS configuration is built from those names, and the
 production refusal sits at the bottom. README.md lists every variable."""
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -60,6 +61,10 @@ DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
 CORS_ALLOWED_ORIGINS = [o.rstrip("/") for o in env_list("CORS_ORIGINS", "http://localhost:3000")]
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024)
 RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 5)
+# Per-user limit like "600/minute"; off when empty. Counts live in Redis (REDIS_URL) so
+# every worker and instance agrees; without Redis they stay in one process (dev only).
+RATE_LIMIT = env_str("RATE_LIMIT")
+REDIS_URL = env_str("REDIS_URL")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET", "" if IS_PRODUCTION else DEV_AUTH_SECRET)
@@ -125,6 +130,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # the `options` startup parameter).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
 
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Bodies above the limit are answered 413 by tasks.exceptions.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
@@ -170,6 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["tasks.content.ORJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tasks.content.JSONOnlyNegotiation",
     "EXCEPTION_HANDLER": "tasks.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["tasks.throttling.SubjectRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "URL_FORMAT_OVERRIDE": None,
@@ -235,6 +247,14 @@ problems = [
         (IS_PRODUCTION and DEBUG, "DEBUG must be off in production"),
         (IS_PRODUCTION and not ALLOWED_HOSTS, "ALLOWED_HOSTS is required in production"),
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
+        (
+            bool(RATE_LIMIT) and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", RATE_LIMIT),
+            f"RATE_LIMIT must look like 600/minute, not {RATE_LIMIT!r}",
+        ),
+        (
+            IS_PRODUCTION and bool(RATE_LIMIT) and not REDIS_URL,
+            "RATE_LIMIT needs REDIS_URL in production (every worker must share the counts)",
+        ),
     ]
     if failed
 ]

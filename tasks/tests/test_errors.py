@@ -93,3 +93,15 @@ def test_unexpected_error_is_500_without_a_trace(api: APIClient, monkeypatch: py
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error"}
     assert b"secret" not in response.content and b"Traceback" not in response.content
+
+
+def test_too_many_requests_is_429_with_retry_after(api: APIClient, settings: Any) -> None:
+    settings.RATE_LIMIT = "3/minute"
+
+    statuses = [api.get("/api/user_a/tasks").status_code for _ in range(4)]
+    throttled = api.get("/api/user_a/tasks")
+
+    assert statuses == [200, 200, 200, 429]
+    assert throttled.status_code == 429
+    assert "detail" in throttled.json()
+    assert 1 <= int(throttled["Retry-After"]) <= 60

@@ -147,3 +147,18 @@ def test_a_statement_stuck_on_a_lock_times_out_as_503_and_writes_nothing(
     assert response.json() == {"detail": "Database unavailable"}
     assert int(response.headers["Retry-After"]) > 0
     assert server.request("GET", f"/api/{sub_of(token)}/tasks/{task['id']}", token).json()["title"] == "locked"
+
+
+def test_rate_limit_is_shared_by_every_worker(start_service: Callable[..., WebServer],
+                                              production_token: Callable[..., str]) -> None:
+    server = start_service(RATE_LIMIT="5/minute", REDIS_URL="redis://127.0.0.1:6379/15", WEB_CONCURRENCY="3")
+    token, other = production_token(), production_token()
+
+    # Fresh connections spread the requests over the workers.
+    statuses = [requests.get(f"{server.url}/api/{sub_of(token)}/tasks", timeout=30,
+                             headers={"Authorization": f"Bearer {token}", "Connection": "close"}).status_code
+                for _ in range(8)]
+    someone_else = server.request("GET", f"/api/{sub_of(other)}/tasks", other)
+
+    assert statuses == [200] * 5 + [429] * 3
+    assert someone_else.status_code == 200
