@@ -1,8 +1,32 @@
 """WSGI entry point for gunicorn (see the Procfile)."""
+import io
 import os
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskflow.settings")
 
-application = get_wsgi_application()
+
+def buffer_chunked_bodies(app: Callable) -> Callable:
+    """Give a chunked request body a Content-Length.
+
+    Django reads exactly CONTENT_LENGTH bytes, so a chunked body (no length) would be
+    read as empty and a valid POST answered 422. gunicorn de-chunks and marks the
+    stream terminated; we read it up to one byte past the limit, so an oversized body
+    still gets its 413."""
+
+    def application(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and environ.get("wsgi.input_terminated") and not environ.get("CONTENT_LENGTH"):
+            body = environ["wsgi.input"].read(settings.MAX_BODY_BYTES + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return app(environ, start_response)
+
+    return application
+
+
+application = buffer_chunked_bodies(get_wsgi_application())

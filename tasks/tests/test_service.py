@@ -162,3 +162,29 @@ def test_rate_limit_is_shared_by_every_worker(start_service: Callable[..., WebSe
 
     assert statuses == [200] * 5 + [429] * 3
     assert someone_else.status_code == 200
+
+
+def chunks(data: bytes, size: int = 7) -> Iterator[bytes]:
+    yield from (data[i:i + size] for i in range(0, len(data), size))
+
+
+def test_a_chunked_body_is_read_like_any_other(service: WebServer, production_token: Callable[..., str]) -> None:
+    token = production_token()
+
+    # requests sends a generator body with Transfer-Encoding: chunked and no Content-Length.
+    response = service.request("POST", f"/api/{sub_of(token)}/tasks", token, data=chunks(b'{"title": "chunked"}'),
+                               headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 201
+    assert response.json()["title"] == "chunked"
+
+
+def test_an_oversized_chunked_body_is_413(service: WebServer, production_token: Callable[..., str]) -> None:
+    token = production_token()
+    body = b'{"title": "x", "description": "' + b"y" * (1024 * 1024 + 10) + b'"}'
+
+    response = service.request("POST", f"/api/{sub_of(token)}/tasks", token, data=chunks(body, 65536),
+                               headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 413
+    assert service.request("GET", f"/api/{sub_of(token)}/tasks", token).json() == []
