@@ -25,14 +25,18 @@ def snapshot(user_id: str) -> list[dict[str, Any]]:
     return list(Task.objects.for_user(user_id).order_by("id").values())
 
 
+def attempt(api: APIClient, method: str, path: str, body: Any, user: str, task: Task) -> Any:
+    data = None if body is None else json.dumps(body)
+    return api.generic(method, path.format(user=user, task=task.id), data=data, content_type="application/json")
+
+
 @pytest.mark.parametrize("method, path, body", ROUTES)
 def test_another_users_path_is_forbidden_and_changes_nothing(api: APIClient, make_task: Callable, method: str,
                                                              path: str, body: Any) -> None:
     task = make_task(user_id="user_b", title="B's task")
     before = snapshot("user_b")
 
-    response = api.generic(method, path.format(user="user_b", task=task.id), data=None if body is None else
-                           json.dumps(body), content_type="application/json")
+    response = attempt(api, method, path, body, user="user_b", task=task)
 
     assert response.status_code == 403
     assert response.json() == {"detail": "You may only access your own tasks"}
@@ -45,8 +49,7 @@ def test_another_users_task_under_your_own_path_is_not_found(api: APIClient, mak
     task = make_task(user_id="user_b", title="B's task")
     before = snapshot("user_b")
 
-    response = api.generic(method, path.format(user="user_a", task=task.id), data=None if body is None else
-                           json.dumps(body), content_type="application/json")
+    response = attempt(api, method, path, body, user="user_a", task=task)
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Task not found"}
