@@ -95,7 +95,8 @@ def token_backend_for(header: dict[str, Any]) -> TokenBackend:
             settings.BETTER_AUTH_AUDIENCE,
             settings.JWT_LEEWAY_SECONDS,
         )
-    if alg in JWKS_ALGORITHMS and settings.BETTER_AUTH_JWKS_URL:
+    # The header is untrusted JSON: `alg` may be a list, which `in` a set would raise on (a 500).
+    if isinstance(alg, str) and alg in JWKS_ALGORITHMS and settings.BETTER_AUTH_JWKS_URL:
         return _jwks_backend(alg, header.get("kid"))
     raise TokenError("Algorithm not allowed")
 

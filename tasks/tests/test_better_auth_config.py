@@ -3,6 +3,7 @@ DRF's dispatch, and the operators' system check. The real Better Auth runs in
 test_better_auth.py; here a loopback JWKS (test_jwks_cache.FakeJWKS) is enough."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -128,6 +129,16 @@ def test_jwks_tokens_are_refused_when_no_jwks_is_configured(settings: Any) -> No
 
     with pytest.raises(AuthenticationFailed, match="^Invalid token$"):
         authenticate(signed("Ed25519", "EdDSA"))
+
+
+@pytest.mark.parametrize("alg", [["EdDSA"], {"EdDSA": 1}, None, 7], ids=["list", "object", "null", "number"])
+def test_an_alg_that_is_not_a_string_is_invalid_not_a_crash(jwks_settings: FakeJWKS, alg: object) -> None:
+    jwks_settings.keys = [jwk_of("Ed25519", "k1", alg="EdDSA")]
+    genuine = signed("Ed25519", "EdDSA").split(".")
+    header = base64.urlsafe_b64encode(json.dumps({"alg": alg, "kid": "k1"}).encode()).rstrip(b"=").decode()
+
+    with pytest.raises(AuthenticationFailed, match="^Invalid token$"):
+        authenticate(".".join([header, *genuine[1:]]))
 
 
 def test_hs256_tokens_are_not_held_to_the_jwks_issuer(jwks_settings: FakeJWKS, make_token: Callable[..., str]) -> None:
