@@ -5,6 +5,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -69,10 +70,41 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET", "" if IS_PRODUCTION else DEV_AUTH_SECRET)
 BETTER_AUTH_URL = env_str("BETTER_AUTH_URL")
-BETTER_AUTH_JWKS_URL = env_str("BETTER_AUTH_JWKS_URL")
+# Explicit values only; they apply to HS256 tokens too (see JWKS_ISSUER below).
 BETTER_AUTH_ISSUER = env_str("BETTER_AUTH_ISSUER")
 BETTER_AUTH_AUDIENCE = env_str("BETTER_AUTH_AUDIENCE")
 JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 10)
+
+
+# --- Better Auth's JWKS (asymmetric tokens; see README "Better Auth: HS256 and JWKS") ---
+def url_origin(url: str) -> str:
+    """scheme://host[:port] of a URL: what Better Auth puts in `iss` and `aud`."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def better_auth_jwks_url(base_url: str) -> str:
+    """Where Better Auth serves its JWKS: a path in its base URL is its basePath
+    (".../api/auth" -> ".../api/auth/jwks"), else the default basePath /api/auth."""
+    if not base_url:
+        return ""
+    parts = urlsplit(base_url)
+    base_path = parts.path.rstrip("/") or "/api/auth"
+    return f"{parts.scheme}://{parts.netloc}{base_path}/jwks"
+
+
+BETTER_AUTH_JWKS_URL = env_str("BETTER_AUTH_JWKS_URL") or better_auth_jwks_url(BETTER_AUTH_URL)
+# The jwt plugin sets iss = aud = the origin of its baseURL, wherever the JWKS is fetched from.
+JWKS_ISSUER = BETTER_AUTH_ISSUER or url_origin(BETTER_AUTH_URL)
+JWKS_AUDIENCE = BETTER_AUTH_AUDIENCE or url_origin(BETTER_AUTH_URL)
+# An unknown kid refetches at most this often per process: a flood of forged kids costs
+# the frontend one request per interval per worker, and a rotated key waits at most this
+# long. Equal to RETRY_AFTER_SECONDS, so a client told "retry" after a 503 is always
+# allowed a fresh fetch when it does.
+JWKS_REFETCH_INTERVAL_SECONDS = env_float("JWKS_REFETCH_INTERVAL_SECONDS", 5.0)
+# Known keys are refreshed in the background after this long; never expired while down.
+JWKS_REFRESH_SECONDS = env_float("JWKS_REFRESH_SECONDS", 300.0)
+JWKS_TIMEOUT_SECONDS = env_float("JWKS_TIMEOUT_SECONDS", 3.0)
 
 # --- Django --------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -257,6 +289,13 @@ problems = [
             IS_PRODUCTION and bool(RATE_LIMIT) and not REDIS_URL,
             "RATE_LIMIT needs REDIS_URL in production (every worker must share the counts)",
         ),
+        # urllib would also open file:// and ftp:// URLs: keys come from the web only.
+        (
+            bool(BETTER_AUTH_JWKS_URL) and not BETTER_AUTH_JWKS_URL.startswith(("https://", "http://")),
+            "BETTER_AUTH_JWKS_URL (or BETTER_AUTH_URL) must be an http(s) URL",
+        ),
+        (JWKS_TIMEOUT_SECONDS <= 0, "JWKS_TIMEOUT_SECONDS must be positive"),
+        (JWKS_REFETCH_INTERVAL_SECONDS < 0, "JWKS_REFETCH_INTERVAL_SECONDS may not be negative"),
     ]
     if failed
 ]

@@ -20,3 +20,4 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(set_statement_timeout, dispatch_uid="tasks.statement_timeout")
+        from . import checks  # noqa: F401  # registers the "taskflow" system checks

@@ -1,6 +1,8 @@
 """Better Auth bearer tokens: the header, the token (verified by simplejwt's
-TokenBackend), and the DRF authentication class that speaks the contract's words."""
+TokenBackend, HS256 with the shared secret or a key from Better Auth's JWKS), and the
+DRF authentication class that speaks the contract's words."""
 import functools
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +16,15 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
+from .jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
+
 # Header parameters that ask the verifier to fetch or trust a key named by the token
 # itself (RFC 7515 §4.1.2-4.1.6): never honoured, the token is refused outright.
 FOREIGN_KEY_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
 MAX_SUBJECT_LENGTH = 255
+# What Better Auth's jwt plugin can sign with and we can verify; each is bound to a key
+# of its own type by key_matches_algorithm, so the token's `alg` never picks the key type.
+JWKS_ALGORITHMS = frozenset({"EdDSA", "ES256", "RS256", "PS256"})
 
 
 # --- The header ----------------------------------------------------------------------------
@@ -37,17 +44,60 @@ def _hs256_backend(secret: str, issuer: str, audience: str, leeway: int) -> Toke
     return TokenBackend("HS256", signing_key=secret, issuer=issuer or None, audience=audience or None, leeway=leeway)
 
 
+@functools.cache
+def _jwks_cache(url: str, refetch_interval: float, refresh_after: float, timeout: float) -> JWKSCache:
+    # One per process and per configuration: a test that changes a setting gets a fresh one.
+    return JWKSCache(url, refetch_interval=refetch_interval, refresh_after=refresh_after, timeout=timeout)
+
+
+def jwks_cache() -> JWKSCache:
+    """This process's cache of the configured JWKS (BETTER_AUTH_JWKS_URL must be set)."""
+    return _jwks_cache(
+        settings.BETTER_AUTH_JWKS_URL,
+        settings.JWKS_REFETCH_INTERVAL_SECONDS,
+        settings.JWKS_REFRESH_SECONDS,
+        settings.JWKS_TIMEOUT_SECONDS,
+    )
+
+
+def _jwks_backend(alg: str, kid: object) -> TokenBackend:
+    if not isinstance(kid, str) or not kid:
+        raise TokenError("Token has no kid")
+    try:
+        key = jwks_cache().signing_key(kid)  # JWKSUnavailable goes up: a 503, not a 401
+    except UnknownSigningKey as exc:
+        raise TokenError("Unknown signing key") from exc
+    # An RSA key must not verify an "EdDSA" token, nor any key an HS256 one (which never
+    # gets here): the key's own type has the last word, not the token's header.
+    if not key_matches_algorithm(key, alg):
+        raise TokenError("Signing key does not match the token's algorithm")
+    return TokenBackend(
+        alg,
+        verifying_key=key.key,
+        issuer=settings.JWKS_ISSUER or None,
+        audience=settings.JWKS_AUDIENCE or None,
+        leeway=settings.JWT_LEEWAY_SECONDS,
+    )
+
+
 def token_backend_for(header: dict[str, Any]) -> TokenBackend:
-    """The backend that may verify a token with this (unverified) header."""
+    """The backend that may verify a token with this (unverified) header.
+
+    Raises TokenError (401) or JWKSUnavailable (the JWKS is down and the kid unknown).
+    """
     if FOREIGN_KEY_HEADERS & header.keys():
         raise TokenError("Token names its own key")
-    if header.get("alg") == "HS256" and settings.BETTER_AUTH_SECRET:
+    alg = header.get("alg")
+    if alg == "HS256" and settings.BETTER_AUTH_SECRET:
         return _hs256_backend(
             settings.BETTER_AUTH_SECRET,
             settings.BETTER_AUTH_ISSUER,
             settings.BETTER_AUTH_AUDIENCE,
             settings.JWT_LEEWAY_SECONDS,
         )
+    # The header is untrusted JSON: `alg` may be a list, which `in` a set would raise on (a 500).
+    if isinstance(alg, str) and alg in JWKS_ALGORITHMS and settings.BETTER_AUTH_JWKS_URL:
+        return _jwks_backend(alg, header.get("kid"))
     raise TokenError("Algorithm not allowed")
 
 
@@ -93,6 +143,17 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
             raise AuthenticationFailed("Token expired") from None
         except TokenError:
             raise AuthenticationFailed("Invalid token") from None
+        except JWKSUnavailable:
+            # Imported here: tasks.exceptions imports rest_framework.views, whose import
+            # loads DEFAULT_AUTHENTICATION_CLASSES, i.e. this module (a cycle at startup).
+            from .exceptions import ServiceUnavailable
+
+            # Our outage, not the user's bad token: a 401 would sign the user out. DRF's
+            # dispatch renders any non-authentication APIException with its own status.
+            unavailable = ServiceUnavailable("Signing keys are temporarily unavailable; retry later")
+            # Retrying before the refetch interval has passed cannot succeed.
+            unavailable.wait = max(unavailable.wait, math.ceil(settings.JWKS_REFETCH_INTERVAL_SECONDS))
+            raise unavailable from None
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"
