@@ -14,6 +14,8 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
+from .owners import record_owner
+
 # Header parameters that ask the verifier to fetch or trust a key named by the token
 # itself (RFC 7515 §4.1.2-4.1.6): never honoured, the token is refused outright.
 FOREIGN_KEY_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
@@ -84,6 +86,7 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
         # Never return None: DRF would answer "credentials were not provided", and the
         # contract wants one fixed message for every header problem.
         token = self.get_validated_token(bearer_credentials(request.headers.get("Authorization")))
+        record_owner(token.payload)
         return self.get_user(token), token
 
     def get_validated_token(self, raw_token: str) -> Token:  # type: ignore[override]
