@@ -101,6 +101,10 @@ def schema_of(url: str) -> dict[str, Any]:
 
 
 
+def token_for(user_id: str) -> str:
+    return jwt.encode({"sub": user_id, "exp": 2**31}, PRODUCTION_SECRET, algorithm="HS256")
+
+
 def test_adopted_database_serves_every_row_unchanged_and_matches_a_fresh_migrate(
     fastapi_database, make_database, tmp_path: Path
 ):
@@ -122,7 +126,7 @@ def test_adopted_database_serves_every_row_unchanged_and_matches_a_fresh_migrate
     server = start_web(platform_env(url), tmp_path)
     try:
         for user_id in ["user_ada", "user_bob"]:
-            token = jwt.encode({"sub": user_id, "exp": 2**31}, PRODUCTION_SECRET, algorithm="HS256")
+            token = token_for(user_id)
             served = server.request("GET", f"/api/{user_id}/tasks", token=token).json()
             expected = sorted((r for r in rows if r["user_id"] == user_id), key=lambda r: (r["created_at"], r["id"]), reverse=True)
             assert [parsed(task) for task in served] == expected
@@ -136,10 +140,6 @@ def test_adopted_database_serves_every_row_unchanged_and_matches_a_fresh_migrate
     assert created.status_code == 201
     # After the highest old id and after the deleted one: the old sequence's position is kept.
     assert created.json()["id"] == 5 and max(r["id"] for r in rows) == 3
-
-
-def token_for(user_id: str) -> str:
-    return jwt.encode({"sub": user_id, "exp": 2**31}, PRODUCTION_SECRET, algorithm="HS256")
 
 
 def parsed(task: dict[str, Any]) -> dict[str, Any]:

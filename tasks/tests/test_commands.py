@@ -229,3 +229,13 @@ def test_every_command_explains_itself(command):
 
     assert done.returncode == 0
     assert "usage: manage.py " + command in done.stdout and len(done.stdout) > 300
+
+
+def test_shell_auto_imports_the_models_for_the_readme_snippet(committed_sub):
+    snippet = (f"print(list(Task.objects.filter(user_id__in=Owner.objects.filter(sub='{committed_sub}').values('sub'))"
+               f".newest_first().values_list('title', flat=True)), Task.objects.for_user('{committed_sub}').count())")
+
+    done = manage("shell", "-c", snippet)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("\n[] 1\n") and "objects imported automatically" in done.stdout
