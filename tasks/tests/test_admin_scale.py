@@ -4,6 +4,7 @@ Run it alone to read the figures: `bin/test tasks/tests/test_admin_scale.py -s`.
 """
 import statistics
 import time
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -19,7 +20,7 @@ RUNS = 5
 
 
 @pytest.fixture
-def big_table() -> None:
+def big_table() -> Iterator[None]:
     # One INSERT ... SELECT: the rows never leave the server, 100,000 in well under a second.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -37,6 +38,12 @@ def big_table() -> None:
             [USERS - 1],
         )
         cursor.execute("ANALYZE tasks")  # what autovacuum does on a real table: reltuples is set
+    yield
+    # ANALYZE writes pg_class in place, past the test's rollback: leave a small estimate
+    # behind (it counts our own deletions as dead), or later changelists would estimate.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tasks")
+        cursor.execute("ANALYZE tasks")
 
 
 @pytest.fixture
@@ -57,6 +64,8 @@ def support() -> Client:
         pytest.param("search by email", {"q": "user42@example.com"}, 6, 100, id="search-email"),
         pytest.param("filter completed", {"is_completed__exact": "1"}, 6, 100, id="filter-completed"),
         pytest.param("filter created 7 days", {"created_at__gte": "{week_ago}"}, 6, 100, id="filter-created"),
+        # No index on updated_at (it would cost the API's updates their HOT path): a scan.
+        pytest.param("filter updated 7 days", {"updated_at__gte": "{week_ago}"}, 6, 100, id="filter-updated"),
     ],
 )
 def test_changelist_on_100k_tasks(big_table, support, name, query, queries, rows):
