@@ -20,6 +20,8 @@ READ_ONLY_TASK_FIELDS = ["user_id", "owner_email", "created_at", "updated_at"]
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    """Find a user's tasks by owner email, name, sub or text; fix title, description, completion."""
+
     list_display = ["id", "title", "owner_email", "user_id", "is_completed", "created_at", "updated_at"]
     list_filter = ["is_completed", "created_at", "updated_at"]
     search_fields = ["title", "description", "=user_id"]

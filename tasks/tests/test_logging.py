@@ -112,6 +112,22 @@ def test_server_error_shows_the_client_only_the_id_and_logs_the_traceback_with_i
     assert request_lines(log_lines())[0]["status"] == 500
 
 
+def test_server_error_outside_drf_is_json_with_the_id_and_traced(admin_user, monkeypatch, log_lines):
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("admin view broke")
+
+    monkeypatch.setattr("tasks.admin.TaskAdmin.get_queryset", explode)
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+
+    response = client.get("/admin/tasks/task/", HTTP_X_REQUEST_ID="admin-500")
+
+    assert response.status_code == 500 and response.json() == {"detail": "Internal server error"}
+    assert response["X-Request-Id"] == "admin-500"
+    [traced] = [line for line in log_lines() if "traceback" in line]
+    assert traced["request_id"] == "admin-500" and "RuntimeError: admin view broke" in traced["traceback"]
+
+
 def test_cors_lets_the_frontend_send_and_read_the_request_id(settings):
     settings.CORS_ALLOWED_ORIGINS = [FRONTEND_ORIGIN]
     client = Client()
