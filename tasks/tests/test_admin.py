@@ -60,6 +60,13 @@ def test_anonymous_visitor_is_sent_to_the_login_page(path):
     assert response["Location"].startswith("/admin/login/")
 
 
+def test_anonymous_bulk_action_changes_nothing(ada_tasks):
+    response = Client().post(CHANGELIST, {"action": "mark_complete", "_selected_action": [t.pk for t in ada_tasks]})
+
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert Task.objects.filter(is_completed=True).count() == 1 and not LogEntry.objects.exists()
+
+
 def test_changelist_shows_owner_email_without_a_query_per_row(support, ada_tasks, django_assert_num_queries):
     # session, user, user + group permissions, the table estimate, an exact COUNT (a
     # small table), then one SELECT whose subquery brings each task's owner email.
