@@ -27,6 +27,10 @@ FASTAPI_COLUMNS = {
 FASTAPI_INDEX = "idx_tasks_user_id"
 
 
+class AdoptionRefused(Exception):
+    """The database is not one this command knows how to adopt; nothing was changed."""
+
+
 def is_adopted() -> bool:
     recorder = MigrationRecorder(connection)
     return recorder.has_table() and INITIAL in recorder.applied_migrations()
@@ -58,11 +62,27 @@ def rows_breaking_constraints() -> int:
         return cursor.fetchone()[0]
 
 
-def convert_to_initial_schema() -> None:
-    """Turn the FastAPI table into migration 0001's; the caller holds a transaction."""
+def adopt() -> None:
+    """Check, then turn the FastAPI table into migration 0001's and record 0001.
+
+    The caller holds a transaction: the lock makes writers (a FastAPI still running)
+    wait, so no row slips in between the checks and the conversion.
+    """
+    problems = shape_problems()
+    if problems:
+        raise AdoptionRefused("Not the FastAPI tasks table, nothing changed: " + "; ".join(problems) + ".")
     with connection.cursor() as cursor:
-        # Writers (a FastAPI still running) wait rather than slip a row in between.
         cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
+    broken = rows_breaking_constraints()
+    if broken:
+        raise AdoptionRefused(
+            f"{broken} row(s) have an empty title or user_id, which the schema forbids; fix them first. Nothing changed."
+        )
+    _convert_to_initial_schema()
+
+
+def _convert_to_initial_schema() -> None:
+    with connection.cursor() as cursor:
         _serial_to_bigint_identity(cursor)
         # Django renders db_default=Now() as statement_timestamp(); FastAPI had now().
         cursor.execute(

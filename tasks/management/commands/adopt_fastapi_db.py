@@ -20,15 +20,11 @@ class Command(BaseCommand):
         if adoption.is_adopted():
             self.stdout.write("tasks.0001_initial is already applied: nothing to adopt.")
         else:
-            problems = adoption.shape_problems()
-            if problems:
-                raise CommandError("Not the FastAPI tasks table, nothing changed: " + "; ".join(problems) + ".")
-            broken = adoption.rows_breaking_constraints()
-            if broken:
-                raise CommandError(f"{broken} row(s) have an empty title or user_id, which the schema forbids; "
-                                   "fix them first. Nothing changed.")
-            with transaction.atomic():
-                adoption.convert_to_initial_schema()
+            try:
+                with transaction.atomic():
+                    adoption.adopt()
+            except adoption.AdoptionRefused as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write("Adopted the FastAPI tasks table as tasks.0001_initial.")
         # The raw stream: an OutputWrapper around ours would end migrate's "Applying x..." lines early.
         call_command("migrate", interactive=False, verbosity=options["verbosity"], stdout=self.stdout._out)
