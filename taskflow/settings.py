@@ -123,7 +123,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that CORS headers reach every response, errors included.
+    # Outermost: times the whole request and puts X-Request-Id on every response.
+    "tasks.middleware.RequestLogMiddleware",
+    # Next, so that CORS headers reach every response, errors included.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -237,8 +239,8 @@ SIMPLE_JWT = {
 
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-CORS_ALLOW_HEADERS = ["authorization", "content-type"]
-CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "WWW-Authenticate", "Allow"]
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "WWW-Authenticate", "Allow", "X-Request-Id"]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "TaskFlow API",
@@ -257,7 +259,10 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # One JSON object per line, each with the request id of the request that logged it.
+    "formatters": {"json": {"()": "tasks.logs.JSONFormatter"}},
+    "filters": {"request_id": {"()": "tasks.logs.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Through the root handler only (Django's default adds a second one), and 4xx

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
 from .jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
+from .owners import record_owner
 
 # Header parameters that ask the verifier to fetch or trust a key named by the token
 # itself (RFC 7515 §4.1.2-4.1.6): never honoured, the token is refused outright.
@@ -134,6 +135,7 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
         # Never return None: DRF would answer "credentials were not provided", and the
         # contract wants one fixed message for every header problem.
         token = self.get_validated_token(bearer_credentials(request.headers.get("Authorization")))
+        record_owner(token.payload)
         return self.get_user(token), token
 
     def get_validated_token(self, raw_token: str) -> Token:  # type: ignore[override]

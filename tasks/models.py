@@ -42,6 +42,16 @@ class TaskQuerySet(models.QuerySet["Task"]):
                 return None
             return self.filter(pk=task_id).first()
 
+    def set_completion(self, is_completed: bool) -> list[int]:
+        """Set `is_completed` on these tasks; return the ids that really changed.
+
+        Rows already in that state are not written, so their `updated_at` stays put.
+        """
+        with transaction.atomic():
+            changing = list(self.exclude(is_completed=is_completed).select_for_update().values_list("pk", flat=True))
+            self.model.objects.filter(pk__in=changing).update(is_completed=is_completed, updated_at=Now())
+        return changing
+
 
 class Task(models.Model):
     """A user's task; `user_id` is the Better Auth subject that owns it."""
@@ -59,7 +69,11 @@ class Task(models.Model):
 
     class Meta:
         db_table = "tasks"
-        indexes = [models.Index(fields=["user_id", "-created_at", "-id"], name="tasks_user_newest")]
+        indexes = [
+            models.Index(fields=["user_id", "-created_at", "-id"], name="tasks_user_newest"),
+            # The admin's changelist: its ordering, and its "created" date filter.
+            models.Index(fields=["-created_at", "-id"], name="tasks_newest"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="tasks_title_not_empty"),
             models.CheckConstraint(condition=~Q(user_id=""), name="tasks_user_id_not_empty"),
@@ -67,3 +81,23 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Owner(models.Model):
+    """Who a Better Auth subject is, as their latest verified token said (tasks.owners).
+
+    Deliberately no foreign key from Task: tasks may belong to subjects this directory
+    has never seen (adopted rows, tokens from before it existed).
+    """
+
+    sub = models.CharField(max_length=255, primary_key=True)
+    email = models.CharField(max_length=255, blank=True, default="")
+    name = models.CharField(max_length=255, blank=True, default="")
+    first_seen = models.DateTimeField(db_default=Now(), editable=False)
+    last_seen = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "task_owners"
+
+    def __str__(self) -> str:
+        return self.email or self.sub

@@ -1,0 +1,132 @@
+"""Adopting the `tasks` table the FastAPI original created, so Django's migrations own it.
+
+The FastAPI service ran `CREATE TABLE IF NOT EXISTS tasks (id SERIAL PRIMARY KEY, ...)`
+and `CREATE INDEX idx_tasks_user_id`. Adoption converts that table, in one locked
+transaction, into exactly what migration 0001 creates, then records 0001 as applied;
+`migrate` does the rest. README.md, "Adopting the FastAPI database", is the runbook.
+"""
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+
+INITIAL = ("tasks", "0001_initial")
+TABLE = "tasks"
+# column -> (accepted types, max length, nullable), as FastAPI created them; id may
+# already be bigint (a half-adopted or hand-fixed table).
+FASTAPI_COLUMNS = {
+    "id": ({"integer", "bigint"}, None, "NO"),
+    "user_id": ({"character varying"}, 255, "NO"),
+    "title": ({"character varying"}, 200, "NO"),
+    "description": ({"text"}, None, "YES"),
+    "is_completed": ({"boolean"}, None, "NO"),
+    "created_at": ({"timestamp with time zone"}, None, "NO"),
+    "updated_at": ({"timestamp with time zone"}, None, "NO"),
+}
+# Covered by tasks_user_newest (user_id, -created_at, -id), whose leading column it is.
+FASTAPI_INDEX = "idx_tasks_user_id"
+
+
+class AdoptionRefused(Exception):
+    """The database is not one this command knows how to adopt; nothing was changed."""
+
+
+def is_adopted() -> bool:
+    recorder = MigrationRecorder(connection)
+    return recorder.has_table() and INITIAL in recorder.applied_migrations()
+
+
+def shape_problems() -> list[str]:
+    """Why the `tasks` table is not the FastAPI one (empty when it is)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, data_type, character_maximum_length, is_nullable FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = %s",
+            [TABLE],
+        )
+        found = {name: (kind, length, nullable) for name, kind, length, nullable in cursor.fetchall()}
+    if not found:
+        return [f"there is no {TABLE!r} table (a new database needs only `manage.py migrate`)"]
+    problems = [f"unexpected column {name!r}" for name in found.keys() - FASTAPI_COLUMNS.keys()]
+    for name, (kinds, length, nullable) in FASTAPI_COLUMNS.items():
+        if name not in found:
+            problems.append(f"missing column {name!r}")
+        elif found[name][0] not in kinds or found[name][1] != length or found[name][2] != nullable:
+            problems.append(f"column {name!r} is {found[name]}, expected {(sorted(kinds), length, nullable)}")
+    return problems
+
+
+def rows_breaking_constraints() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE title = '' OR user_id = ''")
+        return cursor.fetchone()[0]
+
+
+def adopt() -> None:
+    """Check, then turn the FastAPI table into migration 0001's and record 0001.
+
+    The caller holds a transaction: the lock makes writers (a FastAPI still running)
+    wait, so no row slips in between the checks and the conversion.
+    """
+    problems = shape_problems()
+    if problems:
+        raise AdoptionRefused("Not the FastAPI tasks table, nothing changed: " + "; ".join(problems) + ".")
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
+    broken = rows_breaking_constraints()
+    if broken:
+        raise AdoptionRefused(
+            f"{broken} row(s) have an empty title or user_id, which the schema forbids; fix them first. Nothing changed."
+        )
+    _convert_to_initial_schema()
+
+
+def _convert_to_initial_schema() -> None:
+    with connection.cursor() as cursor:
+        _serial_to_bigint_identity(cursor)
+        # Django renders db_default=Now() as statement_timestamp(); FastAPI had now().
+        cursor.execute(
+            f"ALTER TABLE {TABLE} ALTER COLUMN created_at SET DEFAULT statement_timestamp(), "
+            "ALTER COLUMN updated_at SET DEFAULT statement_timestamp(), ALTER COLUMN is_completed SET DEFAULT false"
+        )
+        cursor.execute(f"DROP INDEX IF EXISTS {FASTAPI_INDEX}")
+        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass", [TABLE])
+        constraints = {name for (name,) in cursor.fetchall()}
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", [TABLE])
+        indexes = {name for (name,) in cursor.fetchall()}
+    # 0001's own index and constraint definitions, rendered by Django as migrate would.
+    model = MigrationLoader(connection).project_state(INITIAL).apps.get_model("tasks", "Task")
+    with connection.schema_editor() as editor:
+        for index in model._meta.indexes:
+            if index.name not in indexes:
+                editor.add_index(model, index)
+        for constraint in model._meta.constraints:
+            if constraint.name not in constraints:
+                editor.add_constraint(model, constraint)
+    recorder = MigrationRecorder(connection)
+    recorder.ensure_schema()
+    recorder.record_applied(*INITIAL)
+
+
+def _serial_to_bigint_identity(cursor: CursorWrapper) -> None:
+    # Fresh migrations make id `bigint GENERATED BY DEFAULT AS IDENTITY`. A SERIAL's
+    # sequence stays integer even when the column becomes bigint, so the old sequence
+    # is replaced by an identity (bigint by construction) that continues after both
+    # the highest id and the old sequence's position: no id is ever handed out twice.
+    cursor.execute("SELECT is_identity FROM information_schema.columns WHERE table_name = %s AND column_name = 'id' "
+                   "AND table_schema = current_schema()", [TABLE])
+    if cursor.fetchone()[0] == "YES":
+        cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN id TYPE bigint")
+        return
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])
+    (sequence,) = cursor.fetchone()
+    last_value = 0
+    if sequence:
+        cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}")
+        (last_value,) = cursor.fetchone()
+    cursor.execute(f"SELECT coalesce(max(id), 0) FROM {TABLE}")
+    next_id = max(last_value, cursor.fetchone()[0]) + 1
+    cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN id DROP DEFAULT, ALTER COLUMN id TYPE bigint")
+    if sequence:
+        cursor.execute(f"DROP SEQUENCE {sequence}")
+    cursor.execute(f"ALTER TABLE {TABLE} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (START WITH {int(next_id)})")

@@ -1,0 +1,30 @@
+"""manage.py adopt_fastapi_db: take over the FastAPI original's `tasks` table."""
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from tasks import adoption
+
+
+class Command(BaseCommand):
+    help = (
+        "Adopt the database of the FastAPI TaskFlow: check that its `tasks` table is the one FastAPI "
+        "created, convert it in one locked transaction to what migration tasks.0001 creates (bigint identity "
+        "id continuing after the old ids, statement_timestamp() defaults, constraints, indexes), record 0001 "
+        "as applied, then run `migrate`. Safe to run twice: an adopted database only gets `migrate`."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if adoption.is_adopted():
+            self.stdout.write("tasks.0001_initial is already applied: nothing to adopt.")
+        else:
+            try:
+                with transaction.atomic():
+                    adoption.adopt()
+            except adoption.AdoptionRefused as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write("Adopted the FastAPI tasks table as tasks.0001_initial.")
+        # The raw stream: an OutputWrapper around ours would end migrate's "Applying x..." lines early.
+        call_command("migrate", interactive=False, verbosity=options["verbosity"], stdout=self.stdout._out)

@@ -1,0 +1,29 @@
+"""manage.py export_user: everything we hold about one user, as JSON."""
+from typing import Any
+
+import orjson
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tasks.models import Owner, Task
+from tasks.serializers import TaskSerializer
+
+OWNER_FIELDS = ["sub", "email", "name", "first_seen", "last_seen"]
+
+
+class Command(BaseCommand):
+    help = (
+        "Print, as JSON, everything stored about the user SUB, for a data-portability request: "
+        '{"owner": {...} or null, "tasks": [...]}, the tasks exactly as the API serves them, newest first.'
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("sub", help="The user id (the token's subject).")
+
+    def handle(self, *args: Any, sub: str, **options: Any) -> None:
+        tasks = list(Task.objects.for_user(sub).newest_first().values(*TaskSerializer.Meta.fields))
+        owner = Owner.objects.filter(sub=sub).values(*OWNER_FIELDS).first()
+        if owner is None and not tasks:
+            raise CommandError(f"Nothing is stored for {sub!r}: no tasks, no owner row.")
+        # The API's renderer options: RFC 3339 UTC with "Z", as the frontend reads them.
+        document = orjson.dumps({"owner": owner, "tasks": tasks}, option=orjson.OPT_UTC_Z | orjson.OPT_INDENT_2)
+        self.stdout.write(document.decode())

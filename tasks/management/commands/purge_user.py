@@ -1,0 +1,43 @@
+"""manage.py purge_user: delete everything stored about one user."""
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from tasks.models import Owner, Task
+from tasks.owners import forget_owner
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete all tasks of the user SUB and their owner-directory row (e.g. after an account "
+        "deletion). Asks for confirmation unless --yes; without a terminal, --yes is required."
+    )
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("sub", help="The user id (the token's subject).")
+        parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
+
+    def handle(self, *args: Any, sub: str, yes: bool, **options: Any) -> None:
+        tasks = Task.objects.for_user(sub)
+        task_count, has_owner = tasks.count(), Owner.objects.filter(sub=sub).exists()
+        if not task_count and not has_owner:
+            raise CommandError(f"Nothing is stored for {sub!r}: no tasks, no owner row.")
+        if not yes:
+            self.confirm(options.get("stdin") or sys.stdin, sub, task_count, has_owner)
+        with transaction.atomic():
+            deleted_tasks = tasks.delete()[0]
+            deleted_owners = Owner.objects.filter(sub=sub).delete()[0]
+        forget_owner(sub)
+        self.stdout.write(f"Deleted {deleted_tasks} task(s) and {deleted_owners} owner row(s) of {sub}.")
+
+    def confirm(self, stdin: Any, sub: str, task_count: int, has_owner: bool) -> None:
+        if not stdin.isatty():
+            raise CommandError("Refusing to delete without confirmation: stdin is not a terminal, pass --yes.")
+        owner = " and the owner row" if has_owner else ""
+        self.stdout.write(f"This deletes {task_count} task(s){owner} of {sub}. Type the sub to confirm: ", ending="")
+        self.stdout.flush()
+        if stdin.readline().strip() != sub:
+            raise CommandError("Not confirmed; nothing was deleted.")
