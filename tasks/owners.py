@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
 from .models import Owner
 
@@ -50,6 +50,10 @@ def record_owner(claims: Mapping[str, Any]) -> None:
                 unique_fields=["sub"],
                 update_fields=["email", "name", "last_seen"],
             )
+    except (OperationalError, InterfaceError):
+        # The database is unreachable or stuck: the request cannot succeed either, so
+        # fail now (503) rather than wait out a second timeout in the view.
+        raise
     except DatabaseError:
         # The directory is a convenience for support staff; the request goes on.
         logger.warning("Could not record the owner directory entry", exc_info=True)
