@@ -18,13 +18,14 @@ def median(values: list[float]) -> float:
 def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (scenario, connections): medians over repeats; ratios to the reference
     measured in the same repeat (or at the same connection count)."""
-    refs = {(r["connections"], r["repeat"]): r["rps"] for r in results if r["scenario"] == "ref"}
+    refs = {(r["connections"], r["repeat"], r.get("pair")): r["rps"] for r in results if r["scenario"] == "ref"}
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for r in results:
         groups.setdefault((r["scenario"], r["connections"]), []).append(r)
     rows = []
     for (name, conns), runs in groups.items():
-        ratios = [r["rps"] / refs[(conns, r["repeat"])] for r in runs if (conns, r["repeat"]) in refs and name != "open"]
+        keys = [(conns, r["repeat"], r.get("pair")) for r in runs]
+        ratios = [r["rps"] / refs[key] for r, key in zip(runs, keys) if key in refs and name != "open"]
         rows.append({
             "scenario": name, "connections": conns, "runs": len(runs),
             "rps": median([r["rps"] for r in runs]), "ratio": median(ratios) if ratios else None,
