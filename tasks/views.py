@@ -13,13 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .exceptions import RequestValidationError, ServiceUnavailable
-from .models import MAX_TASK_ID, Task, TaskQuerySet
+from .models import MAX_TASK_ID, TASK_FIELDS, Task, TaskQuerySet
 from .permissions import IsPathOwner
 from .schema import HEALTH, READINESS, TASK_OPERATIONS
 from .serializers import TaskSerializer
 
 logger = logging.getLogger(__name__)
-TASK_FIELDS = TaskSerializer.Meta.fields
 INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string as an integer"
 
 
@@ -45,19 +44,18 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> TaskQuerySet:
         return Task.objects.for_user(self.kwargs["user_id"])
 
-    def get_object(self) -> Task:
-        pk = task_pk(self.kwargs["task_id"])
-        task = None if pk is None else self.get_queryset().filter(pk=pk).first()
-        if task is None:
-            raise NotFound("Task not found")
-        return task
-
     def list(self, request: Request, user_id: str) -> Response:
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
         return Response(list(self.get_queryset().newest_first().values(*TASK_FIELDS)))
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
-        return Response(self.get_serializer(self.get_object()).data)
+        # The row as a dict straight to orjson: the serializer renders the same bytes
+        # (tests/test_task_rows.py) at about twice the cost.
+        pk = task_pk(task_id)
+        task = None if pk is None else self.get_queryset().row(pk)
+        if task is None:
+            raise NotFound("Task not found")
+        return Response(task)
 
     def perform_create(self, serializer: TaskSerializer) -> None:
         serializer.save(user_id=self.kwargs["user_id"])
@@ -72,14 +70,14 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         task = None if pk is None else self.get_queryset().apply_changes(pk, serializer.validated_data)
         if task is None:
             raise NotFound("Task not found")
-        return Response(self.get_serializer(task).data)
+        return Response(task)
 
     def partial_update(self, request: Request, user_id: str, task_id: str) -> Response:
         return self.update(request, user_id, task_id, partial=True)
 
     def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        if pk is None or not self.get_queryset().filter(pk=pk).delete()[0]:
+        if pk is None or not self.get_queryset().delete_one(pk):
             raise NotFound("Task not found")
         return Response(status=204)
 
@@ -89,7 +87,7 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         task = None if pk is None else self.get_queryset().toggle_completion(pk)
         if task is None:
             raise NotFound("Task not found")
-        return Response(self.get_serializer(task).data)
+        return Response(task)
 
 
 class ApiNotFoundView(APIView):
