@@ -19,86 +19,79 @@ class TaskQuerySet(models.QuerySet["Task"]):
     def newest_first(self) -> "TaskQuerySet":
         return self.order_by("-created_at", "-id")
 
-    def row(self, task_id: int) -> dict[str, Any] | None:
-        """One task as a dict of TASK_FIELDS (no model instance, no serializer: one SELECT)."""
-        return next(iter(self.filter(pk=task_id).values(*TASK_FIELDS)), None)
+    # The single-row operations name their owner, so no caller can forget it: the task
+    # of another user is the same 404 as no task. On PostgreSQL (production, tests) each
+    # is one fixed SQL statement: Django's query compiler cost more than the database
+    # did for these. SQLite (bin/dev) takes the ORM path, which its converters need.
+    def row(self, user_id: str, task_id: int) -> dict[str, Any] | None:
+        """One task as a dict of TASK_FIELDS, or None."""
+        if self._on_postgresql():
+            return self._one(f"SELECT {_COLUMNS} FROM tasks WHERE id = %s AND user_id = %s", [task_id, user_id])
+        return next(iter(self.for_user(user_id).filter(pk=task_id).values(*TASK_FIELDS)), None)
 
-    def apply_changes(self, task_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
+    def apply_changes(self, user_id: str, task_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
         """Write the fields of `changes` that differ; return the task as it then stands.
 
         One UPDATE that names only the given columns, so concurrent changes of other
         fields are never overwritten by a stale copy; a change that alters nothing
         writes nothing and leaves `updated_at` alone (the row is then read instead; on
-        PostgreSQL in the same statement).
+        PostgreSQL within the same statement).
         """
         if not changes:
-            return self.row(task_id)
+            return self.row(user_id, task_id)
+        if not changes.keys() <= WRITABLE_FIELDS:
+            raise ValueError(f"Not writable: {sorted(changes.keys() - WRITABLE_FIELDS)}")
+        if self._on_postgresql():
+            assignments = ", ".join(f"{name} = %s" for name in changes)
+            differs = " OR ".join(f"{name} IS DISTINCT FROM %s" for name in changes)
+            values = list(changes.values())
+            return self._one(
+                f"WITH updated AS (UPDATE tasks SET {assignments}, updated_at = {_NOW} "
+                f"WHERE id = %s AND user_id = %s AND ({differs}) RETURNING {_COLUMNS}) "
+                f"SELECT * FROM updated UNION ALL SELECT {_COLUMNS} FROM tasks "
+                f"WHERE id = %s AND user_id = %s AND NOT EXISTS (SELECT FROM updated)",
+                [*values, task_id, user_id, *values, task_id, user_id],
+            )
         differs = Q()
         for name, value in changes.items():
             differs |= ~Q(**{name: value})  # NULL-aware: Django adds IS NOT NULL when negating
-        changed = self.filter(pk=task_id).filter(differs)
-        if self._on_postgresql():
-            assignments = ", ".join(f"{self._quote(name)} = %s" for name in changes)
-            return changed._update_returning(
-                f"{assignments}, updated_at = {_NOW}", list(changes.values()), otherwise=self.filter(pk=task_id)
-            )
         with transaction.atomic(using=self.db):
-            changed.update(**changes, updated_at=Now())
-            return self.row(task_id)  # our UPDATE holds the row lock: the row as we left it
+            self.for_user(user_id).filter(pk=task_id).filter(differs).update(**changes, updated_at=Now())
+            return self.row(user_id, task_id)  # our UPDATE holds the row lock: the row as we left it
 
-    def toggle_completion(self, task_id: int) -> dict[str, Any] | None:
+    def toggle_completion(self, user_id: str, task_id: int) -> dict[str, Any] | None:
         """Flip `is_completed` in the database, so parallel toggles never cancel out."""
         if self._on_postgresql():
-            return self.filter(pk=task_id)._update_returning(f"is_completed = NOT is_completed, updated_at = {_NOW}", [])
+            return self._one(
+                f"UPDATE tasks SET is_completed = NOT is_completed, updated_at = {_NOW} "
+                f"WHERE id = %s AND user_id = %s RETURNING {_COLUMNS}",
+                [task_id, user_id],
+            )
         with transaction.atomic(using=self.db):
-            if not self.filter(pk=task_id).update(is_completed=~F("is_completed"), updated_at=Now()):
+            if not self.for_user(user_id).filter(pk=task_id).update(is_completed=~F("is_completed"), updated_at=Now()):
                 return None
-            return self.row(task_id)
+            return self.row(user_id, task_id)
 
-    def delete_one(self, task_id: int) -> bool:
-        """Delete one task with a single DELETE (Django's delete() wraps it in a
-        transaction, two more round trips, for cascades and signals a Task has none of)."""
-        where, params = self.filter(pk=task_id)._where_sql()
+    def delete_one(self, user_id: str, task_id: int) -> bool:
+        """Delete one task with one DELETE (Django's delete() wraps it in a transaction,
+        two more round trips, for cascades and signals a Task has none of)."""
         with connections[self.db].cursor() as cursor:
-            cursor.execute(f"DELETE FROM {self._quote(Task._meta.db_table)} WHERE {where}", params)
+            cursor.execute("DELETE FROM tasks WHERE id = %s AND user_id = %s", [task_id, user_id])
             return cursor.rowcount > 0
 
     def _on_postgresql(self) -> bool:
-        # The single-statement writes below are PostgreSQL SQL (production and the tests);
-        # SQLite (bin/dev) keeps the ORM's UPDATE + SELECT in a transaction.
         return connections[self.db].vendor == "postgresql"
 
-    def _quote(self, name: str) -> str:
-        return connections[self.db].ops.quote_name(name)
-
-    def _where_sql(self) -> tuple[str, list[Any]]:
-        """This queryset's WHERE clause, compiled by Django (so for_user() stays the boundary)."""
-        compiler = self.query.get_compiler(self.db)
-        sql, params = self.query.where.as_sql(compiler, compiler.connection)
-        return sql, list(params)
-
-    def _update_returning(self, assignments: str, params: list[Any], otherwise: "TaskQuerySet | None" = None) -> dict[str, Any] | None:
-        """UPDATE the rows of this queryset and return the first as a dict of TASK_FIELDS.
-
-        One statement: the row lock is held while it is written and the answer is the
-        row as this write left it. With `otherwise`, a statement that updated nothing
-        answers that queryset's row instead (as of the statement's start).
-        """
-        where, where_params = self._where_sql()
-        columns = ", ".join(self._quote(name) for name in TASK_FIELDS)
-        sql = f"UPDATE {self._quote(Task._meta.db_table)} SET {assignments} WHERE {where} RETURNING {columns}"
-        params = [*params, *where_params]
-        if otherwise is not None:
-            select, select_params = otherwise.values(*TASK_FIELDS).query.sql_with_params()
-            sql = (f"WITH updated AS ({sql}) SELECT * FROM updated "
-                   f"UNION ALL SELECT * FROM ({select}) AS existing WHERE NOT EXISTS (SELECT FROM updated)")
-            params += list(select_params)
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
         return None if row is None else dict(zip(TASK_FIELDS, row))
 
 
+# Column names are the field names (no db_column), in the contract's key order.
+_COLUMNS = ", ".join(TASK_FIELDS)
+WRITABLE_FIELDS = frozenset({"title", "description", "is_completed"})
 # What Django's Now() compiles to on PostgreSQL: every timestamp from the database clock.
 _NOW = "STATEMENT_TIMESTAMP()"
 

@@ -35,7 +35,8 @@ def task_pk(raw: str) -> int | None:
 
 @extend_schema_view(**TASK_OPERATIONS)
 class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """A user's tasks; get_queryset() is the isolation boundary."""
+    """A user's tasks: get_queryset() and the single-row operations are scoped to the
+    path's user_id, which IsPathOwner has matched to the token's subject."""
 
     serializer_class = TaskSerializer
     permission_classes = [IsPathOwner]
@@ -52,7 +53,7 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         # The row as a dict straight to orjson: the serializer renders the same bytes
         # (tests/test_task_rows.py) at about twice the cost.
         pk = task_pk(task_id)
-        task = None if pk is None else self.get_queryset().row(pk)
+        task = None if pk is None else Task.objects.row(user_id, pk)
         if task is None:
             raise NotFound("Task not found")
         return Response(task)
@@ -67,7 +68,7 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         pk = task_pk(task_id)
         serializer = self.get_serializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        task = None if pk is None else self.get_queryset().apply_changes(pk, serializer.validated_data)
+        task = None if pk is None else Task.objects.apply_changes(user_id, pk, serializer.validated_data)
         if task is None:
             raise NotFound("Task not found")
         return Response(task)
@@ -77,14 +78,14 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
 
     def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        if pk is None or not self.get_queryset().delete_one(pk):
+        if pk is None or not Task.objects.delete_one(user_id, pk):
             raise NotFound("Task not found")
         return Response(status=204)
 
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        task = None if pk is None else self.get_queryset().toggle_completion(pk)
+        task = None if pk is None else Task.objects.toggle_completion(user_id, pk)
         if task is None:
             raise NotFound("Task not found")
         return Response(task)
