@@ -35,3 +35,11 @@ def utc_timestamptz_loader(conn: psycopg.Connection) -> type[Loader] | None:
         return None
     base = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
     return type("UTCTimestamptzLoader", (_UTCTimestamptzLoader,), {"base": base})
+
+
+def parse_timestamps_in_c(cursor: psycopg.Cursor) -> None:
+    """For a cursor about to fetch many rows: psycopg's C loader itself, without even the
+    per-value Python call above, when this connection's loader is ours (session in UTC)."""
+    loader = cursor.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if loader is not None and issubclass(loader, _UTCTimestamptzLoader):
+        cursor.adapters.register_loader("timestamptz", loader.base)

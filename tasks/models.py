@@ -5,6 +5,8 @@ from django.db import connections, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Now
 
+from .db import parse_timestamps_in_c
+
 # PostgreSQL's bigint: a larger task_id can name no row (404, never a 500).
 MAX_TASK_ID = 2**63 - 1
 # A task as the API shows it, in the contract's key order.
@@ -18,6 +20,15 @@ class TaskQuerySet(models.QuerySet["Task"]):
 
     def newest_first(self) -> "TaskQuerySet":
         return self.order_by("-created_at", "-id")
+
+    def newest_rows(self, user_id: str) -> list[dict[str, Any]]:
+        """All of a user's tasks as dicts of TASK_FIELDS, newest first (the list route)."""
+        if not self._on_postgresql():
+            return list(self.for_user(user_id).newest_first().values(*TASK_FIELDS))
+        with connections[self.db].cursor() as cursor:
+            parse_timestamps_in_c(cursor.cursor)  # 2,000 timestamps in a list of 1,000
+            cursor.execute(f"SELECT {_COLUMNS} FROM tasks WHERE user_id = %s ORDER BY created_at DESC, id DESC", [user_id])
+            return [dict(zip(TASK_FIELDS, row)) for row in cursor.fetchall()]
 
     # The single-row operations name their owner, so no caller can forget it: the task
     # of another user is the same 404 as no task. On PostgreSQL (production, tests) each
