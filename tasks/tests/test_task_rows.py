@@ -113,3 +113,18 @@ def test_delete_removes_the_row_once(api, make_task):
     assert first.status_code == 204 and first.content == b""
     assert second.status_code == 404
     assert not Task.objects.filter(pk=task.pk).exists()
+
+
+@pytest.mark.parametrize("body", [{"title": "  New  "}, {"title": "New", "description": "d", "is_completed": True},
+                                  {"title": "New", "description": None, "id": 5, "user_id": "x", "created_at": "2000-01-01T00:00:00Z"}],
+                         ids=["defaults", "all-fields", "read-only-fields-ignored"])
+def test_create_answers_the_stored_row_with_its_location(api, body):
+    response = api.post("/api/user_a/tasks/", body, format="json")
+
+    assert response.status_code == 201
+    task = Task.objects.get(pk=response.json()["id"])
+    assert response.content == rendered(task)
+    assert response["Location"] == f"/api/user_a/tasks/{task.pk}"
+    assert (task.user_id, task.title) == ("user_a", "New")
+    assert task.description == body.get("description") and task.is_completed is body.get("is_completed", False)
+    assert task.created_at == task.updated_at and task.created_at.year > 2000
