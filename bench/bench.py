@@ -197,7 +197,7 @@ def wrk(server: Server, scenario: str, data: Path, connections: int, seconds: fl
     script = "bench/paced.lua" if paced else "bench/taskflow.lua"
     threads = 2 if connections >= 2 else 1
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-               "-s", script, server.url, "--", scenario, str(data), str(threads)]
+               "-s", script, server.url, "--", scenario, str(data), str(threads), str(connections // threads)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60)
     match = re.search(r"BENCH_JSON (\{.*\})", done.stdout)
     if done.returncode != 0 or not match:
