@@ -59,7 +59,7 @@ class TaskAdmin(admin.ModelAdmin):
             return
         # The API's update path: only changed columns are written, and updated_at moves
         # only when one of them really changes.
-        Task.objects.apply_changes(obj.pk, {name: form.cleaned_data[name] for name in form.changed_data})
+        Task.objects.apply_changes(obj.user_id, obj.pk, {name: form.cleaned_data[name] for name in form.changed_data})
 
     @admin.action(description="Mark selected tasks complete", permissions=["change"])
     def mark_complete(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:

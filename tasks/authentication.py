@@ -3,6 +3,7 @@ TokenBackend, HS256 with the shared secret or a key from Better Auth's JWKS), an
 DRF authentication class that speaks the contract's words."""
 import functools
 import math
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,8 @@ MAX_SUBJECT_LENGTH = 255
 # What Better Auth's jwt plugin can sign with and we can verify; each is bound to a key
 # of its own type by key_matches_algorithm, so the token's `alg` never picks the key type.
 JWKS_ALGORITHMS = frozenset({"EdDSA", "ES256", "RS256", "PS256"})
+# Verified HS256 tokens per process; a frontend sends the same token for its lifetime.
+VERIFIED_CACHE_SIZE = 10_000
 
 
 # --- The header ----------------------------------------------------------------------------
@@ -127,6 +130,35 @@ class BetterAuthToken(Token):
             raise TokenError("Token has no usable subject")
 
 
+# --- Verified tokens, remembered ---------------------------------------------------------------
+# Verifying costs more than the rest of a GET of one task (simplejwt + PyJWT: header,
+# HMAC, claims, datetimes). The same bytes under the same configuration verify the
+# same way, except for `exp`, which is checked again on every use; nbf/iat only ever
+# become more valid. Only HS256 is remembered: a JWKS key can be withdrawn.
+_verified: dict[tuple[str, ...], "BetterAuthToken"] = {}
+
+
+def _verification_key(raw_token: str) -> tuple[str, ...]:
+    return (raw_token, settings.BETTER_AUTH_SECRET, settings.BETTER_AUTH_ISSUER,
+            settings.BETTER_AUTH_AUDIENCE, str(settings.JWT_LEEWAY_SECONDS))
+
+
+def remembered_token(raw_token: str) -> "BetterAuthToken | None":
+    """A token verified before under the current configuration and not expired since."""
+    token = _verified.get(_verification_key(raw_token))
+    if token is None or token.payload["exp"] <= time.time() - settings.JWT_LEEWAY_SECONDS:
+        return None
+    return token
+
+
+def remember_token(raw_token: str, token: "BetterAuthToken") -> None:
+    if token.backend.algorithm != "HS256":
+        return
+    if len(_verified) >= VERIFIED_CACHE_SIZE:
+        _verified.clear()  # bounded, and simpler than LRU bookkeeping on every request
+    _verified[_verification_key(raw_token)] = token
+
+
 # --- The DRF authentication class -------------------------------------------------------------
 class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
     """Authenticates a request by its Better Auth bearer token; the user is the `sub`."""
@@ -139,8 +171,11 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
         return self.get_user(token), token
 
     def get_validated_token(self, raw_token: str) -> Token:  # type: ignore[override]
+        token = remembered_token(raw_token)
+        if token is not None:
+            return token
         try:
-            return BetterAuthToken(raw_token)
+            token = BetterAuthToken(raw_token)
         except ExpiredTokenError:  # a TokenError too: must come first
             raise AuthenticationFailed("Token expired") from None
         except TokenError:
@@ -156,6 +191,8 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
             # Retrying before the refetch interval has passed cannot succeed.
             unavailable.wait = max(unavailable.wait, math.ceil(settings.JWKS_REFETCH_INTERVAL_SECONDS))
             raise unavailable from None
+        remember_token(raw_token, token)
+        return token
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"

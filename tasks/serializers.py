@@ -10,7 +10,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from .models import Task
+from .models import TASK_FIELDS, Task
 
 
 class PydanticCodesMixin:
@@ -85,7 +85,7 @@ class TaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Task
-        fields = ["id", "user_id", "title", "description", "is_completed", "created_at", "updated_at"]
+        fields = TASK_FIELDS
         read_only_fields = ["id", "user_id", "created_at", "updated_at"]
 
     def run_validation(self, data: Any = serializers.empty) -> Any:

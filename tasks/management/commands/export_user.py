@@ -5,7 +5,6 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tasks.models import Owner, Task
-from tasks.serializers import TaskSerializer
 
 OWNER_FIELDS = ["sub", "email", "name", "first_seen", "last_seen"]
 
@@ -20,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("sub", help="The user id (the token's subject).")
 
     def handle(self, *args: Any, sub: str, **options: Any) -> None:
-        tasks = list(Task.objects.for_user(sub).newest_first().values(*TaskSerializer.Meta.fields))
+        tasks = Task.objects.newest_rows(sub)
         owner = Owner.objects.filter(sub=sub).values(*OWNER_FIELDS).first()
         if owner is None and not tasks:
             raise CommandError(f"Nothing is stored for {sub!r}: no tasks, no owner row.")

@@ -1,0 +1,347 @@
+"""bench/run's driver: a database of its own, the service started from the Procfile and a
+trivial-DRF reference beside it, wrk scenarios against both, one table, JSON and a PNG.
+
+Everything it starts (database, gunicorn process groups) it removes, by PID and by name,
+also on Ctrl-C. See README.md, "Benchmark"."""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jwt
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+SECRET = "bench-better-auth-secret-0123456789abcdef"
+ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+USERS, TASKS = 100, 1000
+WRITES = {"patch", "complete", "create", "delete", "mix", "open"}
+# The issue's targets, as ratios to the reference (same run) and absolute latencies.
+RATIO_TARGETS = {"get_one": 0.5, "patch": 0.35, "create": 0.35, "complete": 0.35, "mix": 0.33, "list": 0.1}
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen
+    log: Path
+    rss_samples: list[dict[str, int]] = field(default_factory=list)
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.gunicorn_pid():
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
+    def gunicorn_pid(self) -> int:
+        # `bash -c` execs a single command, so the process we started is gunicorn's master.
+        return self.process.pid
+
+    def sample_rss(self, label: str) -> dict[str, int]:
+        """Peak (VmHWM) and current RSS in KiB per worker, from /proc."""
+        sample: dict[str, Any] = {"label": label, "workers": {}}
+        for pid in self.worker_pids():
+            status = _proc_status(pid)
+            sample["workers"][pid] = {"hwm_kib": status.get("VmHWM", 0), "rss_kib": status.get("VmRSS", 0)}
+        sample["master_rss_kib"] = _proc_status(self.gunicorn_pid()).get("VmRSS", 0)
+        self.rss_samples.append(sample)
+        return sample
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def log_problems(self) -> dict[str, int]:
+        text = self.log.read_text(errors="replace")
+        return {
+            "worker_timeouts": len(re.findall(r"WORKER TIMEOUT", text)),
+            "worker_boots": len(re.findall(r"Booting worker", text)),
+            "worker_exits": len(re.findall(r"Worker \(pid:\d+\) (?:exited|was sent)", text)),
+            "tracebacks": text.count("Traceback"),
+        }
+
+
+def _proc_status(pid: int) -> dict[str, int]:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return {}
+    return {k: int(v.split()[0]) for k, _, v in (line.partition(":") for line in lines) if v.strip().endswith("kB")}
+
+
+def admin_sql(statement: str) -> None:
+    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def procfile_line(kind: str) -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == kind:
+            return command.strip()
+    raise SystemExit(f"Procfile has no {kind}: line")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def platform_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
+    """What a Procfile platform gives the web process, production mode."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "production",
+        "DJANGO_SECRET_KEY": "bench-django-secret-key-" + "x" * 40,
+        "BETTER_AUTH_SECRET": SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CORS_ORIGINS": "https://app.example.com",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+def start_server(name: str, wsgi: str, env: dict[str, str], run_dir: Path) -> Server:
+    command = procfile_line("web")
+    if wsgi != "taskflow.wsgi":
+        command = command.replace("taskflow.wsgi", wsgi, 1)
+    port = free_port()
+    log = run_dir / f"gunicorn-{name}.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env={**env, "PORT": str(port)},
+                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(name, f"http://127.0.0.1:{port}", process, log)
+    STARTED.append(server)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{name} did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+    return server
+
+
+STARTED: list[Server] = []
+
+
+# --- Data for the Lua scripts --------------------------------------------------------------
+def write_data(db_url: str, path: Path, pool: list[tuple[int, int]]) -> None:
+    """Tokens for every demo user, their task ids, and a pool of (user, id) to delete."""
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT user_id, array_agg(id ORDER BY id) FROM tasks WHERE user_id LIKE 'demo-user-%%' "
+            "AND title NOT LIKE 'bench-new%%' GROUP BY user_id ORDER BY user_id").fetchall()
+    now = int(time.time())
+    users = [r[0] for r in rows]
+    tokens = [jwt.encode({"sub": u, "iat": now, "exp": now + 7200}, SECRET, algorithm="HS256") for u in users]
+    index = {u: i + 1 for i, u in enumerate(users)}
+    lua = ["return {", "users={" + ",".join(f'"{u}"' for u in users) + "},",
+           "tokens={" + ",".join(f'"{t}"' for t in tokens) + "},", "ids={"]
+    lua += ["{" + ",".join(map(str, r[1])) + "}," for r in rows]
+    lua.append("},")
+    lua.append("pool_u={" + ",".join(str(index[u]) for u, _ in pool) + "},")
+    lua.append("pool_id={" + ",".join(str(i) for _, i in pool) + "},")
+    lua.append("}")
+    path.write_text("\n".join(lua))
+
+
+def delete_pool(db_url: str, needed: int) -> list[tuple[int, int]]:
+    """Tasks the benchmark created (by its create scenario or, topped up, by SQL), shuffled."""
+    with psycopg.connect(db_url) as conn:
+        have = conn.execute("SELECT count(*) FROM tasks WHERE title LIKE 'bench-new%%'").fetchone()[0]
+        if have < needed:
+            conn.execute(
+                "INSERT INTO tasks (user_id, title, description, is_completed, created_at, updated_at) "
+                "SELECT 'demo-user-' || lpad((1 + g %% %s)::text, 4, '0'), 'bench-new pool', NULL, false, now(), now() "
+                "FROM generate_series(1, %s) g", [USERS, needed - have])
+        rows = conn.execute("SELECT user_id, id FROM tasks WHERE title LIKE 'bench-new%%' ORDER BY random()").fetchall()
+    return [(u, i) for u, i in rows]
+
+
+def remove_bench_tasks(db_url: str) -> None:
+    """Back to 1,000 tasks per user, so every list scenario reads the same amount."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM tasks WHERE title LIKE 'bench-new%%'")
+
+
+# --- wrk --------------------------------------------------------------------------------------
+def wrk(server: Server, scenario: str, data: Path, connections: int, seconds: float, paced: bool = False) -> dict[str, Any]:
+    script = "bench/paced.lua" if paced else "bench/taskflow.lua"
+    threads = 2 if connections >= 2 else 1
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+               "-s", script, server.url, "--", scenario, str(data), str(threads), str(connections // threads)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60)
+    match = re.search(r"BENCH_JSON (\{.*\})", done.stdout)
+    if done.returncode != 0 or not match:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    raw = json.loads(match.group(1))
+    rps = raw["requests"] / (raw["duration_us"] / 1e6)
+    return {
+        "scenario": scenario, "server": server.name, "connections": connections, "rps": rps,
+        "p50_ms": raw["p50"] / 1000, "p95_ms": raw["p95"] / 1000, "p99_ms": raw["p99"] / 1000,
+        "max_ms": raw["max"] / 1000, "requests": raw["requests"], "non2xx": raw["status"],
+        "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"], "raw": raw,
+    }
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    db_url: str
+    run_dir: Path
+    app: Server
+    ref: Server
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(self, server: Server, scenario: str, connections: int, seconds: float, paced: bool = False,
+            pool: int = 0, record: bool = True, repeat: int = 0) -> dict[str, Any]:
+        data = self.run_dir / f"data-{scenario}.lua"
+        if pool:
+            time.sleep(1)  # requests still in flight from the previous run must not hit the new pool
+        write_data(self.db_url, data, delete_pool(self.db_url, pool) if pool else [])
+        result = wrk(server, scenario, data, connections, seconds, paced)
+        result["repeat"] = repeat
+        if record:
+            self.results.append(result)
+            print(f"  {server.name:4} {scenario:9} c={connections:<3} {result['rps']:8.0f} req/s  "
+                  f"p50 {result['p50_ms']:7.1f}  p95 {result['p95_ms']:7.1f}  p99 {result['p99_ms']:7.1f} ms  "
+                  f"non-2xx {result['non2xx']}  socket errors {result['socket_errors']}", flush=True)
+        return result
+
+    def scenario(self, server: Server, name: str, connections: int, repeat: int = 0, pair: str = "") -> None:
+        seconds, warm = self.args.duration, self.args.warmup
+        # Enough tasks to delete for twice the reference's rate over warm-up and run.
+        pool = int(max(4000, 2 * self.ref_rps) * (seconds + warm)) if name in {"delete", "mix"} else 0
+        if warm:
+            self.run(server, name, connections, warm, pool=pool, record=False)
+        self.run(server, name, connections, seconds, pool=pool, repeat=repeat)
+        self.results[-1]["pair"] = pair or name
+        if name in WRITES and name != "create":  # create's tasks are what delete deletes
+            remove_bench_tasks(self.db_url)
+        server.sample_rss(f"{name}@{connections}")
+
+    ref_rps: float = 3000.0
+
+
+def prepare_database(name: str, env: dict[str, str]) -> str:
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{name}"')
+    url = f"{ADMIN_URL}/{name}"
+    for command, timeout in [(procfile_line("release"), 300),
+                             (f"python manage.py seed_demo --users {USERS} --tasks {TASKS}", 300)]:
+        started = time.monotonic()
+        done = subprocess.run(["bash", "-c", command], cwd=ROOT, env={**env, "DATABASE_URL": url},
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise SystemExit(f"{command} failed:\n{done.stdout}\n{done.stderr}")
+        print(f"  {command}: {time.monotonic() - started:.1f} s {done.stdout.strip().splitlines()[-1:] or ''}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE tasks")
+    return url
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument("--duration", type=float, default=10, help="Seconds per measured run (default 10).")
+    parser.add_argument("--warmup", type=float, default=3, help="Seconds of warm-up before each run (default 3).")
+    parser.add_argument("--open-seconds", type=float, default=30, help="Length of the paced 100-user run (default 30).")
+    parser.add_argument("--repeat", type=int, default=1, help="Runs of the 100-connection block; ratios are medians.")
+    parser.add_argument("--quick", action="store_true", help="A ~10-second smoke: few scenarios, short; fails only on errors.")
+    parser.add_argument("--only", help="Comma-separated scenarios of the 100-connection block to run (default all).")
+    parser.add_argument("--no-scaling", action="store_true", help="Skip the 10..500-connection series.")
+    parser.add_argument("--no-open", action="store_true", help="Skip the paced 100-user scenario.")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="Extra environment for both servers (e.g. GUNICORN_THREADS=8), repeatable.")
+    parser.add_argument("--label", default="", help="A note stored with the results.")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.warmup, args.repeat = 2, 0, 1
+        args.no_scaling = args.no_open = True
+        args.only = args.only or "get_one,list,mix"
+    return args
+
+
+def main(argv: list[str]) -> int:
+    from report import finish  # bench/ is on sys.path when run as bench/bench.py
+
+    args = parse_args(argv)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = OUT / stamp
+    run_dir.mkdir(parents=True, exist_ok=True)
+    db_name = f"taskflow_bench_{os.getpid()}"
+    extra = dict(item.split("=", 1) for item in args.env)
+    env = platform_env(f"{ADMIN_URL}/{db_name}", extra)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        print(f"== database {db_name}: migrate, seed {USERS} x {TASKS}, VACUUM ANALYZE")
+        db_url = prepare_database(db_name, env)
+        print("== servers (Procfile web: line, production settings)")
+        app = start_server("app", "taskflow.wsgi", env, run_dir)
+        ref = start_server("ref", "bench.reference.wsgi", env, run_dir)
+        bench = Bench(args, db_url, run_dir, app, ref)
+        run_all(bench)
+        problems = {s.name: s.log_problems() for s in (app, ref)}
+        for server in (app, ref):
+            server.sample_rss("end")
+        return finish(bench, problems, stamp, run_dir)
+    finally:
+        for server in STARTED:
+            server.stop()
+        admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+def run_all(bench: Bench) -> None:
+    args = bench.args
+    names = (args.only or "get_one,list,create,delete,patch,complete,mix").split(",")
+    for repeat in range(args.repeat):
+        print(f"== 100 connections, run {repeat + 1} of {args.repeat}")
+        for name in names:
+            # The machine is shared: a reference run right before each scenario, and the
+            # ratio taken against that one, keeps other people's load out of the ratios.
+            bench.scenario(bench.ref, "ref", 100, repeat, pair=name)
+            bench.ref_rps = bench.results[-1]["rps"]
+            bench.scenario(bench.app, name, 100, repeat, pair=name)
+    if not args.no_open:
+        print("== paced: 100 users, about 1 request/s each (mix)")
+        pool = int(100 * (args.open_seconds + 5))
+        bench.run(bench.app, "mix", 100, args.open_seconds, paced=True, pool=pool)
+        bench.results[-1]["scenario"] = "open"
+        remove_bench_tasks(bench.db_url)
+    if not args.no_scaling:
+        print("== connections 10..500")
+        for connections in (10, 50, 100, 200, 500):
+            for server, name in ((bench.ref, "ref"), (bench.app, "get_one"), (bench.app, "list")):
+                if connections == 100 and args.repeat and name in names + ["ref"]:
+                    continue  # measured above
+                bench.scenario(server, name, connections, pair="scaling")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

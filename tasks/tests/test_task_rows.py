@@ -1,0 +1,130 @@
+"""The single-row routes answer exactly what the serializer would render for the row
+as it stands in the database: same bytes, same isolation, same no-op rules."""
+import pytest
+from django.db import connection
+
+from tasks.content import ORJSONRenderer
+from tasks.models import Task
+from tasks.serializers import TaskSerializer
+
+pytestmark = pytest.mark.django_db
+
+
+def rendered(task: Task) -> bytes:
+    task.refresh_from_db()
+    return ORJSONRenderer().render(TaskSerializer(task).data)
+
+
+def test_get_one_renders_the_row_byte_for_byte(api, make_task):
+    task = make_task(description="Milk, eggs \u00e9 \U0001f600 \"quoted\"")
+
+    response = api.get(f"/api/user_a/tasks/{task.pk}/")
+
+    assert response.status_code == 200
+    assert response.content == rendered(task)
+
+
+def test_list_renders_rows_newest_first_byte_for_byte(api, make_task):
+    tasks = [make_task(title=f"T{n}", description=None if n % 2 else "d") for n in range(3)]
+
+    response = api.get("/api/user_a/tasks")
+
+    expected = sorted(tasks, key=lambda t: (t.created_at, t.pk), reverse=True)
+    assert response.content == ORJSONRenderer().render(TaskSerializer(expected, many=True).data)
+
+
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_someone_elses_task_is_not_found_and_untouched(client_for, make_task, method):
+    task = make_task(user_id="user_b", title="Theirs")
+
+    response = getattr(client_for("user_a"), method)(f"/api/user_a/tasks/{task.pk}", {"title": "Mine"}, format="json")
+
+    assert response.status_code == 404 and response.json() == {"detail": "Task not found"}
+    assert Task.objects.filter(pk=task.pk, title="Theirs").exists()
+
+
+def test_patch_writes_given_fields_and_answers_the_row(api, make_task):
+    task = make_task(description="keep me")
+    before = Task.objects.get(pk=task.pk)
+
+    response = api.patch(f"/api/user_a/tasks/{task.pk}", {"title": "  Renamed  ", "is_completed": True}, format="json")
+
+    assert response.status_code == 200
+    assert response.content == rendered(task)
+    assert (task.title, task.description, task.is_completed) == ("Renamed", "keep me", True)
+    assert task.updated_at > before.updated_at and task.created_at == before.created_at
+
+
+@pytest.mark.parametrize("body", [{}, {"title": "A task"}, {"description": None}, {"is_completed": False}],
+                         ids=["empty", "same-title", "same-null", "same-bool"])
+def test_patch_that_changes_nothing_writes_nothing(api, make_task, body):
+    task = make_task()
+    before = Task.objects.get(pk=task.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text FROM tasks WHERE id = %s", [task.pk])
+        version = cursor.fetchone()[0]
+
+    response = api.patch(f"/api/user_a/tasks/{task.pk}", body, format="json")
+
+    assert response.status_code == 200 and response.content == rendered(task)
+    assert task.updated_at == before.updated_at
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xmin::text FROM tasks WHERE id = %s", [task.pk])
+        assert cursor.fetchone()[0] == version  # no new row version: nothing was written
+
+
+def test_put_requires_title_and_keeps_omitted_fields(api, make_task):
+    task = make_task(description="keep")
+
+    missing = api.put(f"/api/user_a/tasks/{task.pk}", {"description": "x"}, format="json")
+    response = api.put(f"/api/user_a/tasks/{task.pk}", {"title": "New"}, format="json")
+
+    assert missing.status_code == 422 and missing.json()["detail"][0]["type"] == "missing"
+    assert response.status_code == 200 and response.content == rendered(task)
+    assert (task.title, task.description) == ("New", "keep")
+
+
+def test_complete_toggles_and_answers_the_row_as_toggled(api, make_task):
+    task = make_task()
+    before = Task.objects.get(pk=task.pk)
+
+    first = api.patch(f"/api/user_a/tasks/{task.pk}/complete")
+    first_body = rendered(task)
+    second = api.patch(f"/api/user_a/tasks/{task.pk}/complete/")
+
+    assert first.status_code == 200 and first.content == first_body and first.json()["is_completed"] is True
+    assert second.status_code == 200 and second.content == rendered(task) and task.is_completed is False
+    assert task.updated_at > before.updated_at
+
+
+@pytest.mark.parametrize("task_id", ["0", "99999999999999999999", "123456789"])
+def test_rows_that_cannot_exist_are_not_found_on_every_route(api, task_id):
+    for method, path in [("get", ""), ("patch", ""), ("delete", ""), ("patch", "/complete")]:
+        response = getattr(api, method)(f"/api/user_a/tasks/{task_id}{path}", {"title": "x"}, format="json")
+        assert response.status_code == 404 and response.json() == {"detail": "Task not found"}, (method, path)
+
+
+def test_delete_removes_the_row_once(api, make_task):
+    task = make_task()
+
+    first = api.delete(f"/api/user_a/tasks/{task.pk}")
+    second = api.delete(f"/api/user_a/tasks/{task.pk}")
+
+    assert first.status_code == 204 and first.content == b""
+    assert second.status_code == 404
+    assert not Task.objects.filter(pk=task.pk).exists()
+
+
+@pytest.mark.parametrize("body", [{"title": "  New  "}, {"title": "New", "description": "d", "is_completed": True},
+                                  {"title": "New", "description": None, "id": 5, "user_id": "x", "created_at": "2000-01-01T00:00:00Z"}],
+                         ids=["defaults", "all-fields", "read-only-fields-ignored"])
+def test_create_answers_the_stored_row_with_its_location(api, body):
+    response = api.post("/api/user_a/tasks/", body, format="json")
+
+    assert response.status_code == 201
+    task = Task.objects.get(pk=response.json()["id"])
+    assert response.content == rendered(task)
+    assert response["Location"] == f"/api/user_a/tasks/{task.pk}"
+    assert (task.user_id, task.title) == ("user_a", "New")
+    assert task.description == body.get("description") and task.is_completed is body.get("is_completed", False)
+    assert task.created_at == task.updated_at and task.created_at.year > 2000
