@@ -6,6 +6,7 @@ for the FastAPI original reads our 422 bodies unchanged (tasks.exceptions render
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
@@ -39,7 +40,11 @@ class StrictCharField(PydanticCodesMixin, serializers.CharField):
         # Length and emptiness are checked here, under Pydantic's names, not by DRF validators.
         self.min_chars = kwargs.pop("min_length", 0)
         self.max_chars = kwargs.pop("max_length")
-        super().__init__(allow_blank=True, **kwargs)
+        super().__init__(allow_blank=not self.min_chars, **kwargs)  # for the schema, as below
+        # Read by drf-spectacular for minLength/maxLength; never run (run_validation below
+        # applies the same limits itself, under Pydantic's error names).
+        self.validators = [MaxLengthValidator(self.max_chars)] + (
+            [MinLengthValidator(self.min_chars)] if self.min_chars else [])
 
     def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
@@ -77,10 +82,10 @@ class StrictBooleanField(PydanticCodesMixin, serializers.BooleanField):
 
 
 class TaskSerializer(serializers.Serializer):
-    """A task as the API shows it, and the fields a client may write.
+    """A task as the API shows it, and the fields a client may write."""
 
-    Every field is declared (no ModelSerializer): introspecting the model again on each
-    request cost more than validating the body did."""
+    # Every field is declared (no ModelSerializer): introspecting the model again on
+    # each request cost more than validating the body did.
 
     id = serializers.IntegerField(read_only=True)
     user_id = serializers.CharField(read_only=True, max_length=255)

@@ -107,3 +107,6 @@ def test_openapi_schema_documents_every_contract_route(service: WebServer) -> No
                                        "updated_at"}
     assert task["properties"]["description"].get("nullable") is True
     assert task["properties"]["created_at"]["format"] == "date-time"
+    request = schema["components"]["schemas"]["TaskRequest"]["properties"]
+    assert (request["title"]["minLength"], request["title"]["maxLength"]) == (1, 200)
+    assert request["description"]["maxLength"] == 10_000 and request["description"]["nullable"] is True
