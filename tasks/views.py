@@ -25,7 +25,8 @@ INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string a
 
 
 def task_pk(raw: str) -> int | None:
-    """The integer in the path; None when no row can have it (zero, negative, beyond bigint)."""
+    """The integer in the path; None when no row can have it (zero, negative, beyond
+    bigint), so `pk and query(pk)` is None for those without asking the database."""
     # ASCII digits only: Python's int() would also take "１", " 1" and "1_0".
     if not INTEGER.fullmatch(raw):
         raise RequestValidationError([{"loc": ["path", "task_id"], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
@@ -34,6 +35,13 @@ def task_pk(raw: str) -> int | None:
         return None
     value = int(digits)
     return value if value <= MAX_TASK_ID else None
+
+
+def found(task: dict[str, Any] | None) -> Response:
+    """The task as it is, or the contract's 404 (no such task, or not yours)."""
+    if task is None:
+        raise NotFound("Task not found")
+    return Response(task)
 
 
 @extend_schema_view(**TASK_OPERATIONS)
@@ -56,10 +64,7 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         # The row as a dict straight to orjson: the serializer renders the same bytes
         # (tests/test_task_rows.py) at about twice the cost.
         pk = task_pk(task_id)
-        task = None if pk is None else Task.objects.row(user_id, pk)
-        if task is None:
-            raise NotFound("Task not found")
-        return Response(task)
+        return found(pk and Task.objects.row(user_id, pk))
 
     def perform_create(self, serializer: TaskSerializer) -> None:
         serializer.save(user_id=self.kwargs["user_id"])
@@ -71,10 +76,7 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         pk = task_pk(task_id)
         serializer = self.get_serializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        task = None if pk is None else Task.objects.apply_changes(user_id, pk, serializer.validated_data)
-        if task is None:
-            raise NotFound("Task not found")
-        return Response(task)
+        return found(pk and Task.objects.apply_changes(user_id, pk, serializer.validated_data))
 
     def partial_update(self, request: Request, user_id: str, task_id: str) -> Response:
         return self.update(request, user_id, task_id, partial=True)
@@ -88,10 +90,7 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        task = None if pk is None else Task.objects.toggle_completion(user_id, pk)
-        if task is None:
-            raise NotFound("Task not found")
-        return Response(task)
+        return found(pk and Task.objects.toggle_completion(user_id, pk))
 
 
 class ApiNotFoundView(APIView):
