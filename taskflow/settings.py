@@ -5,6 +5,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -24,24 +25,22 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def env_int(name: str, default: int) -> int:
+def env_number(name: str, default: float, kind: type = int, what: str = "a whole number") -> Any:
     value = env_str(name)
     if not value:
         return default
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
-        sys.exit(f"ImproperlyConfigured: {name} must be a whole number, not {value!r}")
+        sys.exit(f"ImproperlyConfigured: {name} must be {what}, not {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    return env_number(name, default)
 
 
 def env_float(name: str, default: float) -> float:
-    value = env_str(name)
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        sys.exit(f"ImproperlyConfigured: {name} must be a number, not {value!r}")
+    return env_number(name, default, float, "a number")
 
 
 def env_bool(name: str, default: bool) -> bool:
