@@ -2,7 +2,7 @@
 from typing import Any
 
 from django.db import connections, models, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from .db import parse_timestamps_in_c
@@ -23,71 +23,55 @@ class TaskQuerySet(models.QuerySet["Task"]):
 
     def newest_rows(self, user_id: str) -> list[dict[str, Any]]:
         """All of a user's tasks as dicts of TASK_FIELDS, newest first (the list route)."""
-        if not self._on_postgresql():
-            return list(self.for_user(user_id).newest_first().values(*TASK_FIELDS))
         with connections[self.db].cursor() as cursor:
             parse_timestamps_in_c(cursor.cursor)  # 2,000 timestamps in a list of 1,000
-            cursor.execute(f"SELECT {_COLUMNS} FROM tasks WHERE user_id = %s ORDER BY created_at DESC, id DESC", [user_id])
+            cursor.execute(f"SELECT {_COLUMNS} FROM {_table()} WHERE user_id = %s ORDER BY created_at DESC, id DESC", [user_id])
             return [dict(zip(TASK_FIELDS, row)) for row in cursor.fetchall()]
 
     # The single-row operations name their owner, so no caller can forget it: the task
-    # of another user is the same 404 as no task. On PostgreSQL (production, tests) each
-    # is one fixed SQL statement: Django's query compiler cost more than the database
-    # did for these. SQLite (bin/dev) takes the ORM path, which its converters need.
+    # of another user is the same 404 as no task. Each is one fixed SQL statement:
+    # Django's query compiler cost more than the database did for these (bench/RESULTS.md).
     def row(self, user_id: str, task_id: int) -> dict[str, Any] | None:
         """One task as a dict of TASK_FIELDS, or None."""
-        if self._on_postgresql():
-            return self._one(f"SELECT {_COLUMNS} FROM tasks WHERE id = %s AND user_id = %s", [task_id, user_id])
-        return next(iter(self.for_user(user_id).filter(pk=task_id).values(*TASK_FIELDS)), None)
+        return self._one(f"SELECT {_COLUMNS} FROM {_table()} WHERE id = %s AND user_id = %s", [task_id, user_id])
 
     def apply_changes(self, user_id: str, task_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
         """Write the fields of `changes` that differ; return the task as it then stands.
 
         One UPDATE that names only the given columns, so concurrent changes of other
         fields are never overwritten by a stale copy; a change that alters nothing
-        writes nothing and leaves `updated_at` alone (the row is then read instead; on
-        PostgreSQL within the same statement).
+        writes nothing and leaves `updated_at` alone (the row is then read instead, within
+        the same statement).
         """
         if not changes:
             return self.row(user_id, task_id)
         if not changes.keys() <= WRITABLE_FIELDS:
             raise ValueError(f"Not writable: {sorted(changes.keys() - WRITABLE_FIELDS)}")
-        if self._on_postgresql():
-            assignments = ", ".join(f"{name} = %s" for name in changes)
-            differs = " OR ".join(f"{name} IS DISTINCT FROM %s" for name in changes)
-            values = list(changes.values())
-            return self._one(
-                f"WITH updated AS (UPDATE tasks SET {assignments}, updated_at = {_NOW} "
-                f"WHERE id = %s AND user_id = %s AND ({differs}) RETURNING {_COLUMNS}) "
-                f"SELECT * FROM updated UNION ALL SELECT {_COLUMNS} FROM tasks "
-                f"WHERE id = %s AND user_id = %s AND NOT EXISTS (SELECT FROM updated)",
-                [*values, task_id, user_id, *values, task_id, user_id],
-            )
-        differs = Q()
-        for name, value in changes.items():
-            differs |= ~Q(**{name: value})  # NULL-aware: Django adds IS NOT NULL when negating
-        with transaction.atomic(using=self.db):
-            self.for_user(user_id).filter(pk=task_id).filter(differs).update(**changes, updated_at=Now())
-            return self.row(user_id, task_id)  # our UPDATE holds the row lock: the row as we left it
+        assignments = ", ".join(f"{name} = %s" for name in changes)
+        differs = " OR ".join(f"{name} IS DISTINCT FROM %s" for name in changes)
+        values = list(changes.values())
+        table = _table()
+        return self._one(
+            f"WITH updated AS (UPDATE {table} SET {assignments}, updated_at = {_NOW} "
+            f"WHERE id = %s AND user_id = %s AND ({differs}) RETURNING {_COLUMNS}) "
+            f"SELECT * FROM updated UNION ALL SELECT {_COLUMNS} FROM {table} "
+            f"WHERE id = %s AND user_id = %s AND NOT EXISTS (SELECT FROM updated)",
+            [*values, task_id, user_id, *values, task_id, user_id],
+        )
 
     def toggle_completion(self, user_id: str, task_id: int) -> dict[str, Any] | None:
         """Flip `is_completed` in the database, so parallel toggles never cancel out."""
-        if self._on_postgresql():
-            return self._one(
-                f"UPDATE tasks SET is_completed = NOT is_completed, updated_at = {_NOW} "
-                f"WHERE id = %s AND user_id = %s RETURNING {_COLUMNS}",
-                [task_id, user_id],
-            )
-        with transaction.atomic(using=self.db):
-            if not self.for_user(user_id).filter(pk=task_id).update(is_completed=~F("is_completed"), updated_at=Now()):
-                return None
-            return self.row(user_id, task_id)
+        return self._one(
+            f"UPDATE {_table()} SET is_completed = NOT is_completed, updated_at = {_NOW} "
+            f"WHERE id = %s AND user_id = %s RETURNING {_COLUMNS}",
+            [task_id, user_id],
+        )
 
     def delete_one(self, user_id: str, task_id: int) -> bool:
         """Delete one task with one DELETE (Django's delete() wraps it in a transaction,
         two more round trips, for cascades and signals a Task has none of)."""
         with connections[self.db].cursor() as cursor:
-            cursor.execute("DELETE FROM tasks WHERE id = %s AND user_id = %s", [task_id, user_id])
+            cursor.execute(f"DELETE FROM {_table()} WHERE id = %s AND user_id = %s", [task_id, user_id])
             return cursor.rowcount > 0
 
     def set_completion(self, is_completed: bool) -> list[int]:
@@ -99,9 +83,6 @@ class TaskQuerySet(models.QuerySet["Task"]):
             changing = list(self.exclude(is_completed=is_completed).select_for_update().values_list("pk", flat=True))
             self.model.objects.filter(pk__in=changing).update(is_completed=is_completed, updated_at=Now())
         return changing
-
-    def _on_postgresql(self) -> bool:
-        return connections[self.db].vendor == "postgresql"
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         with connections[self.db].cursor() as cursor:
@@ -115,6 +96,11 @@ _COLUMNS = ", ".join(TASK_FIELDS)
 WRITABLE_FIELDS = frozenset({"title", "description", "is_completed"})
 # What Django's Now() compiles to on PostgreSQL: every timestamp from the database clock.
 _NOW = "STATEMENT_TIMESTAMP()"
+
+
+def _table() -> str:
+    """The tasks table, quoted, as the model names it (never a literal in SQL)."""
+    return connections["default"].ops.quote_name(Task._meta.db_table)
 
 
 class Task(models.Model):
