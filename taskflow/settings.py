@@ -170,7 +170,7 @@ CACHES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Bodies above the limit are answered 413 by tasks.exceptions.
+# Bodies above the limit are answered 413 by tasks.handlers.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -215,7 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["tasks.content.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tasks.content.ORJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tasks.content.JSONOnlyNegotiation",
-    "EXCEPTION_HANDLER": "tasks.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "tasks.handlers.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["tasks.throttling.SubjectRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

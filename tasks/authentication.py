@@ -17,6 +17,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
+from .exceptions import ServiceUnavailable
 from .jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
 from .owners import record_owner
 
@@ -181,10 +182,6 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
         except TokenError:
             raise AuthenticationFailed("Invalid token") from None
         except JWKSUnavailable:
-            # Imported here: tasks.exceptions imports rest_framework.views, whose import
-            # loads DEFAULT_AUTHENTICATION_CLASSES, i.e. this module (a cycle at startup).
-            from .exceptions import ServiceUnavailable
-
             # Our outage, not the user's bad token: a 401 would sign the user out. DRF's
             # dispatch renders any non-authentication APIException with its own status.
             unavailable = ServiceUnavailable("Signing keys are temporarily unavailable; retry later")

@@ -1,7 +1,7 @@
 """The Task's input and output shapes.
 
 Validation errors carry Pydantic v2's `type` names and messages, so a frontend written
-for the FastAPI original reads our 422 bodies unchanged (tasks.exceptions renders them).
+for the FastAPI original reads our 422 bodies unchanged (tasks.handlers renders them).
 """
 from collections.abc import Mapping
 from typing import Any
