@@ -19,7 +19,6 @@ from rest_framework_simplejwt.tokens import Token
 
 from .exceptions import ServiceUnavailable
 from .jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
-from .owners import record_owner
 
 # Header parameters that ask the verifier to fetch or trust a key named by the token
 # itself (RFC 7515 §4.1.2-4.1.6): never honoured, the token is refused outright.
@@ -167,8 +166,9 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
     def authenticate(self, request: Request) -> tuple[TokenUser, Token]:
         # Never return None: DRF would answer "credentials were not provided", and the
         # contract wants one fixed message for every header problem.
+        # Reads only: the owner directory is written by the views, once permission and
+        # throttling have let the request through (TaskViewSet.initial).
         token = self.get_validated_token(bearer_credentials(request.headers.get("Authorization")))
-        record_owner(token.payload)
         return self.get_user(token), token
 
     def get_validated_token(self, raw_token: str) -> Token:  # type: ignore[override]
