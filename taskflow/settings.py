@@ -224,16 +224,13 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": None,
 }
 
-# Read by simplejwt's Token/TokenUser: Better Auth tokens carry `sub`, no jti, no type.
+# Only what simplejwt's Token.verify and TokenUser read: Better Auth tokens carry `sub`,
+# no jti, no type. Algorithm, keys and leeway go to each TokenBackend that
+# tasks.authentication builds; it parses the header itself.
 SIMPLE_JWT = {
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": BETTER_AUTH_SECRET,
     "USER_ID_CLAIM": "sub",
-    "USER_ID_FIELD": "id",
     "JTI_CLAIM": None,
     "TOKEN_TYPE_CLAIM": None,
-    "LEEWAY": JWT_LEEWAY_SECONDS,
-    "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
 CORS_ALLOW_CREDENTIALS = True
