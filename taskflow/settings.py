@@ -2,13 +2,14 @@
 first block, Django/DRF/CORS configuration is built from those names, and the
 production refusal sits at the bottom. README.md lists every variable."""
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+
+from tasks.rates import is_valid_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -283,7 +284,7 @@ problems = [
         (IS_PRODUCTION and not ALLOWED_HOSTS, "ALLOWED_HOSTS is required in production"),
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
         (
-            bool(RATE_LIMIT) and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", RATE_LIMIT),
+            not is_valid_rate(RATE_LIMIT),
             f"RATE_LIMIT must look like 600/minute, not {RATE_LIMIT!r}",
         ),
         (
