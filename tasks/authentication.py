@@ -19,11 +19,11 @@ from rest_framework_simplejwt.tokens import Token
 
 from .exceptions import ServiceUnavailable
 from .jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
+from .models import MAX_SUBJECT_LENGTH
 
 # Header parameters that ask the verifier to fetch or trust a key named by the token
 # itself (RFC 7515 §4.1.2-4.1.6): never honoured, the token is refused outright.
 FOREIGN_KEY_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
-MAX_SUBJECT_LENGTH = 255
 # What Better Auth's jwt plugin can sign with and we can verify; each is bound to a key
 # of its own type by key_matches_algorithm, so the token's `alg` never picks the key type.
 JWKS_ALGORITHMS = frozenset({"EdDSA", "ES256", "RS256", "PS256"})

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from .models import Task
+from .models import MAX_SUBJECT_LENGTH, Task
 
 
 class PydanticCodesMixin:
@@ -88,7 +88,7 @@ class TaskSerializer(serializers.Serializer):
     # each request cost more than validating the body did.
 
     id = serializers.IntegerField(read_only=True)
-    user_id = serializers.CharField(read_only=True, max_length=255)
+    user_id = serializers.CharField(read_only=True, max_length=MAX_SUBJECT_LENGTH)
     title = StrictCharField(min_length=1, max_length=200)
     description = StrictCharField(max_length=10_000, allow_null=True, required=False, trim_whitespace=False)
     is_completed = StrictBooleanField(required=False)

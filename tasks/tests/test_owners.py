@@ -100,13 +100,14 @@ def test_memory_is_bounded(monkeypatch):
 
 def test_database_error_while_recording_never_fails_the_request(client_with, new_sub, caplog):
     sub = new_sub()
+    table, away = Owner._meta.db_table, f"{Owner._meta.db_table}_away"
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE task_owners RENAME TO task_owners_away")
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {away}")
     try:
         response = client_with(sub, email="ada@example.com").get(f"/api/{sub}/tasks")
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE task_owners_away RENAME TO task_owners")
+            cursor.execute(f"ALTER TABLE {away} RENAME TO {table}")
 
     assert response.status_code == 200 and response.json() == []
     assert "Could not record the owner directory entry" in caplog.text
@@ -158,5 +159,5 @@ def test_an_allowed_first_request_writes_the_owner_after_the_checks_then_reads(
     statements = [query["sql"].split()[0] for query in captured.captured_queries]
     # The upsert (in its savepoint), then the route's one SELECT.
     assert statements == ["SAVEPOINT", "INSERT", "RELEASE", "SELECT"]
-    assert 'INTO "task_owners"' in captured.captured_queries[1]["sql"]
+    assert f'INTO "{Owner._meta.db_table}"' in captured.captured_queries[1]["sql"]
     assert Owner.objects.get(sub=sub).email == "ada@example.com"
