@@ -79,6 +79,18 @@ def new_sub() -> Callable[[], str]:
     return lambda: uuid.uuid4().hex
 
 
+def seconds_left_in_window(period: int) -> float:
+    """How long the throttle's current fixed window (tasks.throttling) still runs."""
+    return period - time.time() % period
+
+
+def start_of_a_fresh_window(period: int, needed: float = 120.0) -> None:
+    """Wait, if need be, until the throttle's window has `needed` seconds left, so a test
+    that counts requests never sees the window turn over half-way."""
+    if seconds_left_in_window(period) < needed:
+        time.sleep(seconds_left_in_window(period) + 0.05)
+
+
 # --- The service as a platform starts it ------------------------------------------------------
 def free_port() -> int:
     with socket.socket() as sock:
