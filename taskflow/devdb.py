@@ -74,8 +74,11 @@ def _bin_dir() -> Path:
 def _pg(command: str, *args: str, pgdata: Path, user: str | None, check: bool = True) -> subprocess.CompletedProcess:
     # As that user alone: no group of root's stays with the server or its files.
     identity = {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []} if user else {}
-    return subprocess.run([str(_bin_dir() / command), "-D", str(pgdata), *args], cwd=pgdata, check=check,
-                          capture_output=True, text=True, timeout=120, **identity)
+    done = subprocess.run([str(_bin_dir() / command), "-D", str(pgdata), *args], cwd=pgdata, capture_output=True,
+                          text=True, timeout=120, **identity)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"devdb: {command} {' '.join(args)} failed: {done.stderr.strip() or done.stdout.strip()}")
+    return done
 
 
 def is_running(pgdata: Path = PGDATA) -> bool:
@@ -107,9 +110,9 @@ def start(pgdata: Path = PGDATA) -> bool:
     try:
         _pg("pg_ctl", "start", "--wait", "--timeout=60", "-o", options, "-l", str(pgdata / "server.log"),
             pgdata=pgdata, user=user)
-    except subprocess.CalledProcessError as error:
+    except RuntimeError as error:
         log = (pgdata / "server.log").read_text(errors="replace")[-2000:]
-        sys.exit(f"devdb: PostgreSQL did not start ({error.stderr.strip()}); {pgdata / 'server.log'} ends:\n{log}")
+        raise RuntimeError(f"{error}; {pgdata / 'server.log'} ends:\n{log}") from None
     _create_database(pgdata)
     return True
 
