@@ -1,14 +1,14 @@
 """TaskFlow's one settings module: every knob is read from the environment in the
 first block, Django/DRF/CORS configuration is built from those names, and the
 production refusal sits at the bottom. README.md lists every variable."""
-import os
 import sys
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
 
+from taskflow import devdb
+from taskflow.env import env_bool, env_float, env_int, env_list, env_str
 from tasks.rates import is_valid_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -18,43 +18,14 @@ DEV_AUTH_SECRET = "dev-only-better-auth-secret-change-me-0123456789"
 DEV_SECRET_KEY = "django-insecure-dev-only-key"
 
 
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_number(name: str, default: float, kind: type = int, what: str = "a whole number") -> Any:
-    value = env_str(name)
-    if not value:
-        return default
-    try:
-        return kind(value)
-    except ValueError:
-        sys.exit(f"ImproperlyConfigured: {name} must be {what}, not {value!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    return env_number(name, default)
-
-
-def env_float(name: str, default: float) -> float:
-    return env_number(name, default, float, "a number")
-
-
-def env_bool(name: str, default: bool) -> bool:
-    return env_str(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
-
-
 # --- The environment, in one place -------------------------------------------------
 ENVIRONMENT = env_str("ENVIRONMENT", "development")
 IS_PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "" if IS_PRODUCTION else DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PRODUCTION else "localhost,127.0.0.1,[::1],testserver")
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Outside production, unset means the embedded PostgreSQL that bin/dev and bin/test start.
+DATABASE_URL = env_str("DATABASE_URL", "" if IS_PRODUCTION else devdb.url())
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
@@ -163,12 +134,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+# Any other URL (or none, in production) is refused in one line at the bottom.
+IS_POSTGRES_URL = urlsplit(DATABASE_URL).scheme in {"postgres", "postgresql"}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)} if IS_POSTGRES_URL else {}
+for database in DATABASES.values():
     # A database that does not answer must cost a request seconds, not a worker forever;
     # the statement timeout is set per connection in tasks.apps (Neon's pooler refuses
     # the `options` startup parameter).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -289,6 +262,11 @@ LOGGING = {
 problems = [
     reason
     for failed, reason in [
+        (IS_PRODUCTION and not DATABASE_URL, "DATABASE_URL is required in production"),
+        (
+            bool(DATABASE_URL) and not IS_POSTGRES_URL,
+            "DATABASE_URL must be a postgres:// or postgresql:// URL: TaskFlow runs on PostgreSQL only",
+        ),
         ("*" in CORS_ALLOWED_ORIGINS, "CORS_ORIGINS may not contain '*': list exact origins"),
         (IS_PRODUCTION and not BETTER_AUTH_SECRET, "BETTER_AUTH_SECRET is required in production"),
         (
