@@ -103,6 +103,26 @@ def _table() -> str:
     return connections["default"].ops.quote_name(Task._meta.db_table)
 
 
+class Priority(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Recurrence(models.TextChoices):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class MomentKind(models.TextChoices):
+    """How a due date was given, so it is shown back the same way (tasks.moments)."""
+
+    INSTANT = "instant"  # had an offset: shown in UTC with Z
+    FLOATING = "floating"  # a wall-clock time without offset: stored as if UTC, shown without one
+    DATE = "date"  # a calendar date: stored as its UTC midnight, shown as YYYY-MM-DD
+
+
 class Task(models.Model):
     """A user's task; `user_id` is the Better Auth subject that owns it."""
 
@@ -114,6 +134,18 @@ class Task(models.Model):
     # tools (the FastAPI original's DEFAULT NOW()) get the same.
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(db_default=Now(), editable=False)
+    # Planning fields (the original's phase V). A moment is a timestamptz, sortable as
+    # is (floating times sort as if UTC), plus the kind it was given in.
+    priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.MEDIUM, db_default=Priority.MEDIUM)
+    due_date = models.DateTimeField(null=True, blank=True)
+    due_date_kind = models.CharField(max_length=8, choices=MomentKind.choices, null=True, blank=True)
+    recurrence_pattern = models.CharField(max_length=7, choices=Recurrence.choices, null=True, blank=True)
+    recurrence_end_date = models.DateTimeField(null=True, blank=True)
+    recurrence_end_date_kind = models.CharField(max_length=8, choices=MomentKind.choices, null=True, blank=True)
+    # Set once, by the completion that decided this task's successor (tasks.recurrence):
+    # a second completion, parallel or after re-opening, finds it set and creates nothing.
+    next_occurrence_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    tags = models.ManyToManyField("Tag", through="TaskTag", related_name="tasks", blank=True)
 
     objects = TaskQuerySet.as_manager()
 
@@ -123,14 +155,73 @@ class Task(models.Model):
             models.Index(fields=["user_id", "-created_at", "-id"], name="tasks_user_newest"),
             # The admin's changelist: its ordering, and its "created" date filter.
             models.Index(fields=["-created_at", "-id"], name="tasks_newest"),
+            # sort_by=due_date (ascending, nulls last, as the btree stores them), with or
+            # without is_completed / priority filters read off the same rows.
+            models.Index(fields=["user_id", "due_date", "id"], name="tasks_user_due"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="tasks_title_not_empty"),
             models.CheckConstraint(condition=~Q(user_id=""), name="tasks_user_id_not_empty"),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="tasks_priority_valid"),
+            models.CheckConstraint(
+                condition=Q(recurrence_pattern__isnull=True) | Q(recurrence_pattern__in=Recurrence.values),
+                name="tasks_recurrence_pattern_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True, due_date_kind__isnull=True)
+                | Q(due_date__isnull=False, due_date_kind__in=MomentKind.values),
+                name="tasks_due_date_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence_end_date__isnull=True, recurrence_end_date_kind__isnull=True)
+                | Q(recurrence_end_date__isnull=False, recurrence_end_date_kind__in=MomentKind.values),
+                name="tasks_recurrence_end_date_kind_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class Tag(models.Model):
+    """A user's tag; per user like tasks (no foreign key to any user table)."""
+
+    user_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=7, null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "tags"
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "name"], name="tags_user_name_unique"),
+            # 1..50 characters: varchar(50) bounds the top, this the bottom.
+            models.CheckConstraint(condition=~Q(name=""), name="tags_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(color__isnull=True) | Q(color__regex=r"^#[0-9A-Fa-f]{6}$"), name="tags_color_hex"),
+            models.CheckConstraint(condition=~Q(user_id=""), name="tags_user_id_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskTag(models.Model):
+    """A tag on a task. The database deletes the link with either end (ON DELETE CASCADE,
+    added by migration 0004: Django 5.2 cascades only in Python, and the task and tag
+    routes delete with one raw DELETE)."""
+
+    user_id = models.CharField(max_length=255)
+    # No index of their own: the unique (task, tag) serves "tags of a task", and
+    # task_tags_tag_task "tasks of a tag" (the tags filter, tag deletion).
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="task_links")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "task_tags"
+        constraints = [models.UniqueConstraint(fields=["task", "tag"], name="task_tags_task_tag_unique")]
+        indexes = [models.Index(fields=["tag", "task"], name="task_tags_tag_task")]
 
 
 class Owner(models.Model):
