@@ -93,7 +93,7 @@ class TaskQuerySet(models.QuerySet["Task"]):
 
 # Column names are the field names (no db_column), in the contract's key order.
 _COLUMNS = ", ".join(TASK_FIELDS)
-WRITABLE_FIELDS = frozenset({"title", "description", "is_completed"})
+WRITABLE_FIELDS = frozenset({"title", "description", "is_completed", "priority", "due_date", "due_date_kind"})
 # What Django's Now() compiles to on PostgreSQL: every timestamp from the database clock.
 _NOW = "STATEMENT_TIMESTAMP()"
 
