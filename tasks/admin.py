@@ -13,9 +13,10 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from .admin_planning import TagFilter, TaskAdminForm, set_tag_names, shown_moment
+from .admin_planning import TagFilter, TaskAdminForm, shown_moment
 from .models import Owner, Tag, Task
 from .pagination import EstimatedCountPaginator
+from .writes import update_task
 
 READ_ONLY_TASK_FIELDS = ["due", "recurrence_pattern", "recurrence_end", "user_id", "owner_email", "created_at", "updated_at"]
 
@@ -43,8 +44,11 @@ class TaskAdmin(admin.ModelAdmin):
         # No foreign key to Owner (tasks may predate the directory): a correlated
         # subquery keeps the changelist at one SELECT instead of one per row.
         owner_email = Owner.objects.filter(sub=OuterRef("user_id")).values("email")[:1]
-        # Tags: one more query for the whole page.
-        return super().get_queryset(request).annotate(owner_email=Subquery(owner_email)).prefetch_related("tags")
+        # Due dates rendered by the API's own SQL; tags: one more query for the whole page.
+        return (super().get_queryset(request)
+                .annotate(owner_email=Subquery(owner_email), due_shown=shown_moment("due_date"),
+                          recurrence_end_shown=shown_moment("recurrence_end_date"))
+                .prefetch_related("tags"))
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Task], search_term: str) -> tuple[QuerySet[Task], bool]:
         matches, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -62,11 +66,11 @@ class TaskAdmin(admin.ModelAdmin):
 
     @admin.display(description="Due (as the API shows it)", ordering="due_date")
     def due(self, task: Task) -> str:
-        return shown_moment(task.due_date, task.due_date_kind) or "-"
+        return getattr(task, "due_shown", None) or "-"
 
     @admin.display(description="Recurrence ends")
     def recurrence_end(self, task: Task) -> str:
-        return shown_moment(task.recurrence_end_date, task.recurrence_end_date_kind) or "-"
+        return getattr(task, "recurrence_end_shown", None) or "-"
 
     @admin.display(description="Tags")
     def tag_list(self, task: Task) -> str:
@@ -76,14 +80,16 @@ class TaskAdmin(admin.ModelAdmin):
         if not change:
             super().save_model(request, obj, form, change)
             return
-        # The API's update path: only changed columns are written, and updated_at moves
-        # only when one of them really changes.
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name != "tag_names"}
-        if "due_date" in changes or "due_date_kind" in changes:  # a moment is its value and its kind
-            changes.update(due_date=form.cleaned_data["due_date"], due_date_kind=form.cleaned_data["due_date_kind"])
-        Task.objects.apply_changes(obj.user_id, obj.pk, changes)
-        if "tag_names" in form.changed_data:
-            set_tag_names(obj, form.cleaned_data["tag_names"])
+        # The API's update path (PATCH): only changed columns are written, updated_at
+        # moves only when something really changes, tags are replaced, and completing a
+        # recurring task creates its next occurrence.
+        data, changed = form.cleaned_data, set(form.changed_data)
+        changes = {name: data[name] for name in ("title", "description", "is_completed", "priority") if name in changed}
+        if changed & {"due_date", "due_date_kind"}:  # a moment is its value and its kind
+            changes["due_date"] = (data["due_date"], data["due_date_kind"])
+        if "tag_names" in changed:
+            changes["tags"] = data["tag_names"]
+        update_task(obj.user_id, obj.pk, changes)
 
     def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
         pass  # tags are saved by save_model (a through model Django's m2m saving cannot fill)

@@ -10,26 +10,19 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db import transaction
 from django.db.models import Count, QuerySet
-from django.db.models.functions import Now
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 
 from .models import MomentKind, Tag, Task, TaskTag
+from .rendering import moment_sql
 
 TAG_FILTER_CHOICES = 100  # the most used names: a filter list of every user's tags would not fit
 
 
-def shown_moment(value: datetime.datetime | None, kind: str | None) -> str | None:
-    """The API's text for a stored moment: an instant in UTC with Z, a floating time
-    without offset (seconds included), a date as YYYY-MM-DD."""
-    if value is None:
-        return None
-    utc = value.astimezone(datetime.timezone.utc)
-    if kind == MomentKind.DATE:
-        return utc.date().isoformat()
-    text = utc.replace(tzinfo=None).isoformat()
-    return text if kind == MomentKind.FLOATING else text + "Z"
+def shown_moment(field: str) -> RawSQL:
+    """The API's own rendering of a moment column (tasks.rendering), for an annotation."""
+    return RawSQL(moment_sql(f"{Task._meta.db_table}.{field}"), [])
 
 
 class TagNamesField(forms.CharField):
@@ -69,22 +62,6 @@ class TaskAdminForm(forms.ModelForm):
         elif kind == MomentKind.DATE:
             cleaned["due_date"] = due.astimezone(datetime.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
         return cleaned
-
-
-def set_tag_names(task: Task, names: list[str]) -> bool:
-    """Give the task exactly these tags of its owner (creating missing ones); True if
-    that changed anything, and then updated_at moves, as on the API."""
-    with transaction.atomic():
-        current = set(task.tags.values_list("name", flat=True))
-        if current == set(names):
-            return False
-        for name in set(names) - current:
-            Tag.objects.get_or_create(user_id=task.user_id, name=name)
-        TaskTag.objects.filter(task=task).exclude(tag__name__in=names).delete()
-        wanted = Tag.objects.filter(user_id=task.user_id, name__in=set(names) - current)
-        TaskTag.objects.bulk_create([TaskTag(user_id=task.user_id, task=task, tag=tag) for tag in wanted])
-        Task.objects.filter(pk=task.pk).update(updated_at=Now())
-        return True
 
 
 class TagFilter(admin.SimpleListFilter):

@@ -130,12 +130,13 @@ class Migration(migrations.Migration):
             "recurrence_pattern IS NULL OR recurrence_pattern IN ('daily', 'weekly', 'monthly')",
         ),
         check_not_valid(
-            models.CheckConstraint(condition=models.Q(models.Q(('due_date__isnull', True), ('due_date_kind__isnull', True)), models.Q(('due_date__isnull', False), ('due_date_kind__in', ['instant', 'floating', 'date'])), _connector='OR'), name='tasks_due_date_kind_valid'),
-            f'("due_date" IS NULL AND "due_date_kind" IS NULL) OR ("due_date" IS NOT NULL AND "due_date_kind" IN ({KINDS}))',
+            models.CheckConstraint(condition=models.Q(models.Q(('due_date__isnull', True), ('due_date_kind__isnull', True)), models.Q(('due_date__isnull', False), ('due_date_kind__in', ['instant', 'floating', 'date']), ('due_date_kind__isnull', False)), _connector='OR'), name='tasks_due_date_kind_valid'),
+            f'("due_date" IS NULL AND "due_date_kind" IS NULL) OR ("due_date" IS NOT NULL AND "due_date_kind" IS NOT NULL AND "due_date_kind" IN ({KINDS}))',
         ),
         check_not_valid(
-            models.CheckConstraint(condition=models.Q(models.Q(('recurrence_end_date__isnull', True), ('recurrence_end_date_kind__isnull', True)), models.Q(('recurrence_end_date__isnull', False), ('recurrence_end_date_kind__in', ['instant', 'floating', 'date'])), _connector='OR'), name='tasks_recurrence_end_date_kind_valid'),
-            f'("recurrence_end_date" IS NULL AND "recurrence_end_date_kind" IS NULL) OR ("recurrence_end_date" IS NOT NULL AND "recurrence_end_date_kind" IN ({KINDS}))',
+            models.CheckConstraint(condition=models.Q(models.Q(('recurrence_end_date__isnull', True), ('recurrence_end_date_kind__isnull', True)), models.Q(('recurrence_end_date__isnull', False), ('recurrence_end_date_kind__in', ['instant', 'floating', 'date']), ('recurrence_end_date_kind__isnull', False)), _connector='OR'), name='tasks_recurrence_end_date_kind_valid'),
+            f'("recurrence_end_date" IS NULL AND "recurrence_end_date_kind" IS NULL) OR ("recurrence_end_date" IS NOT NULL AND "recurrence_end_date_kind" IS NOT NULL '
+            f'AND "recurrence_end_date_kind" IN ({KINDS}))',
         ),
         migrations.AddIndex(
             model_name='tasktag',

@@ -4,10 +4,10 @@ from typing import Any
 import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tasks.models import Owner, Tag, Task
+from tasks.models import Owner, Task
+from tasks.tagging import list_tags
 
 OWNER_FIELDS = ["sub", "email", "name", "first_seen", "last_seen"]
-TAG_FIELDS = ["id", "name", "color", "created_at"]  # as GET /api/{user_id}/tags shows a tag
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, sub: str, **options: Any) -> None:
         tasks = Task.objects.newest_rows(sub)
         owner = Owner.objects.filter(sub=sub).values(*OWNER_FIELDS).first()
-        tags = list(Tag.objects.filter(user_id=sub).order_by("name", "id").values(*TAG_FIELDS))
+        tags = list_tags(sub)  # as GET /api/{user_id}/tags shows them
         if owner is None and not tasks and not tags:
             raise CommandError(f"Nothing is stored for {sub!r}: no tasks, no tags, no owner row.")
         # The API's renderer options: RFC 3339 UTC with "Z", as the frontend reads them.
