@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.test import Client
 
 from tasks.models import Tag, Task, TaskTag
 
