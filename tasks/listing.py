@@ -11,7 +11,7 @@ from django.http import QueryDict
 
 from .exceptions import RequestValidationError
 from .models import Priority
-from .rendering import TAGS_TABLE, TASK_TAGS_TABLE, TASKS_TABLE, task_columns, task_of
+from .rendering import TAGS_TABLE, TASK_TAGS_TABLE, TASKS_TABLE, USER_TAGS, task_columns, task_of, user_tags_join
 
 SORTS = ["created_at", "updated_at", "priority", "due_date", "title"]
 ORDERS = ["asc", "desc"]
@@ -99,7 +99,7 @@ def list_sql(user_id: str, query: ListQuery, extra: tuple[str, list[Any]] | None
              limit: int | None = None) -> tuple[str, list[Any]]:
     """The SELECT for `query`: conditions use the indexes named in README ("List queries")."""
     conditions = ["t.user_id = %s"]
-    params: list[Any] = [user_id]
+    params: list[Any] = [user_id, user_id]  # the tags join's, then the condition's
     if query.is_completed is not None:
         conditions.append("t.is_completed = %s")
         params.append(query.is_completed)
@@ -120,7 +120,8 @@ def list_sql(user_id: str, query: ListQuery, extra: tuple[str, list[Any]] | None
     if extra is not None:
         conditions.append(extra[0])
         params += extra[1]
-    sql = (f"SELECT {task_columns('t')} FROM {TASKS_TABLE} t WHERE {' AND '.join(conditions)} "
+    sql = (f"SELECT {task_columns('t', tags=USER_TAGS)} FROM {TASKS_TABLE} t {user_tags_join('t')} "
+           f"WHERE {' AND '.join(conditions)} "
            f"ORDER BY {', '.join(query.sort_key())}")
     if limit is not None:
         sql += " LIMIT %s"

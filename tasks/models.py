@@ -243,7 +243,11 @@ class TaskTag(models.Model):
     class Meta:
         db_table = TASK_TAGS_TABLE
         constraints = [models.UniqueConstraint(fields=["task", "tag"], name="task_tags_task_tag_unique")]
-        indexes = [models.Index(fields=["tag", "task"], name="task_tags_tag_task")]
+        indexes = [
+            models.Index(fields=["tag", "task"], name="task_tags_tag_task"),
+            # The list's tags: all of one user's links in one index range (tasks.rendering).
+            models.Index(fields=["user_id", "task"], name="task_tags_user_task"),
+        ]
 
 
 class Owner(models.Model):

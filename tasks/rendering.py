@@ -35,22 +35,35 @@ def moment_sql(column: str) -> str:
     )
 
 
+# A task's tags as a JSON array of {id, name, color}, by name.
+TAGS_JSON = "json_agg(json_build_object('id', g.id, 'name', g.name, 'color', g.color) ORDER BY g.name, g.id)"
+
+
 def tags_sql(task_id: str) -> str:
-    """The task's tags as a JSON array of {id, name, color}, by name ([] when none):
-    one index lookup on task_tags' unique (task_id, tag_id) per task."""
-    return (
-        "COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name, 'color', g.color) "
-        f"ORDER BY g.name, g.id) FROM {TASK_TAGS_TABLE} l JOIN {TAGS_TABLE} g ON g.id = l.tag_id WHERE l.task_id = {task_id}), '[]'::json)"
-    )
+    """One task's tags ([] when none): an index lookup on task_tags' unique (task_id, tag_id)."""
+    return (f"COALESCE((SELECT {TAGS_JSON} FROM {TASK_TAGS_TABLE} l JOIN {TAGS_TABLE} g ON g.id = l.tag_id "
+            f"WHERE l.task_id = {task_id}), '[]'::json)")
 
 
-def task_columns(alias: str) -> str:
-    """The SELECT (or RETURNING) list of TASK_FIELDS for the tasks row named `alias`."""
+def user_tags_join(alias: str) -> str:
+    """For a list: the tags of all the user's tasks, aggregated once and hash-joined
+    (one pass over the user's links, task_tags_user_task) instead of a subquery per row;
+    the first %s is the user id. Use with task_columns(alias, tags=USER_TAGS)."""
+    return (f"LEFT JOIN (SELECT l.task_id, {TAGS_JSON} AS tags FROM {TASK_TAGS_TABLE} l JOIN {TAGS_TABLE} g "
+            f"ON g.id = l.tag_id WHERE l.user_id = %s GROUP BY l.task_id) tg ON tg.task_id = {alias}.id")
+
+
+USER_TAGS = "COALESCE(tg.tags, '[]'::json)"
+
+
+def task_columns(alias: str, tags: str | None = None) -> str:
+    """The SELECT (or RETURNING) list of TASK_FIELDS for the tasks row named `alias`;
+    `tags` replaces the per-row tags subquery (USER_TAGS, in a list)."""
     a = alias
     expressions = [
         f"{a}.id", f"{a}.user_id", f"{a}.title", f"{a}.description", f"{a}.is_completed",
         f"{a}.created_at", f"{a}.updated_at", f"{a}.priority", moment_sql(f"{a}.due_date"),
-        f"{a}.recurrence_pattern", moment_sql(f"{a}.recurrence_end_date"), tags_sql(f"{a}.id"),
+        f"{a}.recurrence_pattern", moment_sql(f"{a}.recurrence_end_date"), tags or tags_sql(f"{a}.id"),
     ]
     # Named, so a CTE of them can be selected from by name (tasks.recurrence).
     return ", ".join(f"{expression} AS {name}" for expression, name in zip(expressions, TASK_FIELDS))

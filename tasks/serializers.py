@@ -227,7 +227,8 @@ class ColorField(StrictCharField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=7, allow_null=True, required=False, **kwargs)
-        self.error_messages["string_pattern_mismatch"] = "String should match pattern '^#[0-9A-Fa-f]{6}$'"
+        # Braces doubled: fail() formats the message.
+        self.error_messages["string_pattern_mismatch"] = "String should match pattern '^#[0-9A-Fa-f]{{6}}$'"
 
     def to_internal_value(self, data: object) -> str:
         value = super().to_internal_value(data)

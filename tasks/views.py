@@ -20,7 +20,7 @@ from .exceptions import RequestValidationError, ServiceUnavailable
 from .listing import parse_list_query
 from .models import MAX_TASK_ID, Task
 from .permissions import IsPathOwner
-from .schema import HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS
+from .schema import HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, TaskSchema
 from .serializers import TaskSerializer, TagSerializer, TaskTagSerializer
 from .writes import create_task, update_task
 
@@ -60,6 +60,7 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
 
     serializer_class = TaskSerializer
     permission_classes = [IsPathOwner]
+    schema = TaskSchema()
     # Only for drf-spectacular's path parameter types; no route reads tasks through it.
     queryset = Task.objects.none()
 

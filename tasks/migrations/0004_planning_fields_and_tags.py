@@ -142,6 +142,10 @@ class Migration(migrations.Migration):
             model_name='tasktag',
             index=models.Index(fields=['tag', 'task'], name='task_tags_tag_task'),
         ),
+        migrations.AddIndex(
+            model_name='tasktag',
+            index=models.Index(fields=['user_id', 'task'], name='task_tags_user_task'),
+        ),
         migrations.AddConstraint(
             model_name='tasktag',
             constraint=models.UniqueConstraint(fields=('task', 'tag'), name='task_tags_task_tag_unique'),

@@ -152,8 +152,8 @@ def start_web(env: dict[str, str], tmp_dir: Path, wait_ready: bool = True) -> We
         try:
             if requests.get(server.url + "/health", timeout=1).status_code == 200:
                 break
-        except (requests.ConnectionError, requests.Timeout):
-            pass  # not listening yet, or a worker still booting on a loaded machine
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a loaded machine
+            pass
         if process.poll() is not None or time.monotonic() > deadline:
             server.stop()
             raise RuntimeError(f"gunicorn did not start:\n{server.log_text()}")

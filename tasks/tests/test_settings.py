@@ -28,6 +28,8 @@ def start_django(env: dict[str, str]) -> subprocess.CompletedProcess:
         ({"CORS_ORIGINS": "https://app.example.com,*"}, "CORS_ORIGINS may not contain '*': list exact origins"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is required in production"),
         ({"MAX_BODY_BYTES": "lots"}, "MAX_BODY_BYTES must be a whole number, not 'lots'"),
+        ({"TASK_LIST_FORMAT": "objects"}, "TASK_LIST_FORMAT must be array or object, not 'objects'"),
+        ({"TASK_LIST_FORMAT": "Array"}, "TASK_LIST_FORMAT must be array or object, not 'Array'"),
     ],
 )
 def test_production_refuses_unsafe_settings_with_one_line(overrides: dict, reason: str) -> None:
