@@ -307,7 +307,7 @@ def main(argv: list[str]) -> int:
 
 def run_all(bench: Bench) -> None:
     args = bench.args
-    names = (args.only or "get_one,list,create,delete,patch,complete,mix").split(",")
+    names = (args.only or "get_one,list,list_filtered,create,delete,patch,complete,mix").split(",")
     for repeat in range(args.repeat):
         print(f"== 100 connections, run {repeat + 1} of {args.repeat}")
         for name in names:

@@ -46,6 +46,11 @@ function handlers.list()
   local u = math.random(n_users)
   return wrk.format("GET", "/api/" .. data.users[u] .. "/tasks", hget[u])
 end
+-- The phase V dashboard's default view: open tasks, soonest due first.
+function handlers.list_filtered()
+  local u = math.random(n_users)
+  return wrk.format("GET", "/api/" .. data.users[u] .. "/tasks?is_completed=false&sort_by=due_date&order=asc", hget[u])
+end
 function handlers.patch()
   local u = math.random(n_users)
   counter = counter + 1
