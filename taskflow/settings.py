@@ -65,6 +65,8 @@ RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 5)
 # every worker and instance agrees; without Redis they stay in one process (dev only).
 RATE_LIMIT = env_str("RATE_LIMIT")
 REDIS_URL = env_str("REDIS_URL")
+# Deleted tasks are remembered this long for GET /changes; older sync tokens get 410.
+TOMBSTONE_DAYS = env_int("TOMBSTONE_DAYS", 30)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET", "" if IS_PRODUCTION else DEV_AUTH_SECRET)
@@ -238,8 +240,11 @@ SIMPLE_JWT = {
 
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id"]
-CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "WWW-Authenticate", "Allow", "X-Request-Id"]
+# The contract's request headers, and the response headers a browser script must read.
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id", "if-match", "if-none-match", "idempotency-key"]
+CORS_EXPOSE_HEADERS = [
+    "Location", "Retry-After", "WWW-Authenticate", "Allow", "X-Request-Id", "ETag", "Link", "Idempotent-Replayed",
+]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "TaskFlow API",
@@ -285,6 +290,7 @@ problems = [
         (IS_PRODUCTION and DEBUG, "DEBUG must be off in production"),
         (IS_PRODUCTION and not ALLOWED_HOSTS, "ALLOWED_HOSTS is required in production"),
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
+        (TOMBSTONE_DAYS <= 0, "TOMBSTONE_DAYS must be a positive number of days"),
         (
             bool(RATE_LIMIT) and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", RATE_LIMIT),
             f"RATE_LIMIT must look like 600/minute, not {RATE_LIMIT!r}",

@@ -98,6 +98,29 @@ TASK_OPERATIONS = {
     "destroy": _operation("Delete a task", {204: None, **PATH_ERRORS}),
     "complete": _operation("Toggle is_completed", {200: TaskSerializer, **PATH_ERRORS}, request=None),
 }
+SYNC_TOKEN = "An opaque sync token: the `next` of an earlier answer"
+CHANGES = extend_schema(
+    summary="What changed: every task (no since), or the changes after a sync token, in the order they happened",
+    parameters=[
+        *HEADERS,
+        OpenApiParameter("since", str, OpenApiParameter.QUERY, description=SYNC_TOKEN),
+        OpenApiParameter("limit", int, OpenApiParameter.QUERY, description="1-1000, default 1000; more: true when cut"),
+    ],
+    responses={
+        200: inline_serializer("Changes", {
+            "changes": serializers.ListField(
+                child=serializers.DictField(),
+                help_text='Tasks as GET shows them; a deleted task as {"id": N, "deleted": true}',
+            ),
+            "next": serializers.CharField(help_text="Pass as since next time"),
+            "more": serializers.BooleanField(help_text="True when cut at limit: ask again with next at once"),
+        }),
+        410: OpenApiResponse(Error, "Sync token expired; start over without since (another user's, forged, or "
+                                    "older than the tombstones kept)"),
+        422: OpenApiResponse(ValidationError, "since is not a sync token, or limit is not 1-1000 (loc: query)"),
+        **COMMON_ERRORS,
+    },
+)
 HEALTH = extend_schema(summary="Liveness: the process answers (no database)", responses={200: Health})
 READINESS = extend_schema(
     summary="Readiness: the database answers",

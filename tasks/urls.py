@@ -1,7 +1,7 @@
-"""The contract's three task routes; each works with and without a trailing slash."""
+"""The contract's task routes and the change feed; each works with and without a trailing slash."""
 from django.urls import re_path
 
-from .views import ApiNotFoundView, TaskViewSet
+from .views import ApiNotFoundView, ChangesView, TaskViewSet
 
 urlpatterns = [
     re_path(
@@ -19,6 +19,7 @@ urlpatterns = [
         TaskViewSet.as_view({"patch": "complete"}),
         name="task-complete",
     ),
+    re_path(r"^api/(?P<user_id>[^/]+)/changes/?$", ChangesView.as_view(), name="task-changes"),
     # Anything else under /api/ is a JSON 404, after authentication like every API route.
     re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view(), name="api-not-found"),
 ]

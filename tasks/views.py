@@ -3,6 +3,7 @@ import logging
 import re
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_view
@@ -13,10 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import sync
+from .conditional import (if_match_versions, list_etag, list_query, none_match, not_modified_if_matching,
+                          refuse_if_exists, task_etag, with_etag)
 from .exceptions import RequestValidationError, ServiceUnavailable
-from .models import MAX_TASK_ID, Task
+from .models import MAX_TASK_ID, Task, TaskRow
 from .permissions import IsPathOwner
-from .schema import HEALTH, READINESS, TASK_OPERATIONS
+from .schema import CHANGES, HEALTH, READINESS, TASK_OPERATIONS
 from .serializers import TaskSerializer
 
 logger = logging.getLogger(__name__)
@@ -37,19 +41,36 @@ def task_pk(raw: str) -> int | None:
     return value if value <= MAX_TASK_ID else None
 
 
-def found(task: dict[str, Any] | None) -> Response:
-    """The task as it is, or the contract's 404 (no such task, or not yours)."""
+def found(task: TaskRow | None, user_id: str = "", pk: int | None = None, if_match: list[int] | None = None) -> Response:
+    """The task as it is, with its ETag; or, when a conditional write matched nothing,
+    412 if the task exists; or the contract's 404 (no such task, or not yours)."""
     if task is None:
+        if if_match is not None:
+            refuse_if_exists(user_id, pk)
         raise NotFound("Task not found")
-    return Response(task)
+    return with_etag(Response(task), task_etag(task.change_seq))
 
 
 def forget_renderer_context(response: Response) -> None:
     response.renderer_context = None
 
 
+class UnlinkedResponseMixin:
+    """Frees each response as soon as it is sent, and answers GET/HEAD If-None-Match."""
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        # DRF links view.response -> response -> renderer_context -> {view, response}:
+        # cycles only the rare full garbage collection frees, which kept every list's rows
+        # and rendered bytes alive meanwhile (a worker passed 1 GiB in 5 minutes of mixed
+        # load). Unlinked, the response is freed as soon as it has been sent.
+        self.response = None
+        response.add_post_render_callback(forget_renderer_context)
+        return not_modified_if_matching(request, response)
+
+
 @extend_schema_view(**TASK_OPERATIONS)
-class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """A user's tasks: every query names the path's user_id, which IsPathOwner has
     matched to the token's subject."""
 
@@ -58,19 +79,17 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     # Only for drf-spectacular's path parameter types; no route reads tasks through it.
     queryset = Task.objects.none()
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        response = super().dispatch(request, *args, **kwargs)
-        # DRF links view.response -> response -> renderer_context -> {view, response}:
-        # cycles only the rare full garbage collection frees, which kept every list's rows
-        # and rendered bytes alive meanwhile (a worker passed 1 GiB in 5 minutes of mixed
-        # load). Unlinked, the response is freed as soon as it has been sent.
-        self.response = None
-        response.add_post_render_callback(forget_renderer_context)
-        return response
-
     def list(self, request: Request, user_id: str) -> Response:
+        shape, query = getattr(settings, "TASK_LIST_FORMAT", "array"), list_query(request)
+        if "If-None-Match" in request.headers:
+            # Revalidation without reading a task: the owner's sequence position alone
+            # says whether this list can have changed.
+            etag = list_etag(user_id, sync.version(user_id), shape, query)
+            if none_match(request, etag):
+                return with_etag(Response(status=304), etag)
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
-        return Response(Task.objects.newest_rows(user_id))
+        tasks = Task.objects.newest_rows(user_id)
+        return with_etag(Response(tasks), list_etag(user_id, tasks.version, shape, query))
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes
@@ -79,30 +98,47 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         return found(pk and Task.objects.row(user_id, pk))
 
     def perform_create(self, serializer: TaskSerializer) -> None:
-        serializer.save(user_id=self.kwargs["user_id"])
+        self.created = serializer.save(user_id=self.kwargs["user_id"])
 
     def get_success_headers(self, data: dict[str, Any]) -> dict[str, str]:
-        return {"Location": reverse("task-detail", args=[self.kwargs["user_id"], data["id"]])}
+        return {"Location": reverse("task-detail", args=[self.kwargs["user_id"], data["id"]]),
+                "ETag": task_etag(self.created.change_seq)}
 
     def update(self, request: Request, user_id: str, task_id: str, partial: bool = False) -> Response:
         pk = task_pk(task_id)
         serializer = self.get_serializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        return found(pk and Task.objects.apply_changes(user_id, pk, serializer.validated_data))
+        if_match = if_match_versions(request)
+        return found(pk and Task.objects.apply_changes(user_id, pk, serializer.validated_data, if_match), user_id, pk, if_match)
 
     def partial_update(self, request: Request, user_id: str, task_id: str) -> Response:
         return self.update(request, user_id, task_id, partial=True)
 
     def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        if pk is None or not Task.objects.delete_one(user_id, pk):
+        if_match = if_match_versions(request)
+        if pk is None or not Task.objects.delete_one(user_id, pk, if_match):
+            if if_match is not None:
+                refuse_if_exists(user_id, pk)
             raise NotFound("Task not found")
         return Response(status=204)
 
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        return found(pk and Task.objects.toggle_completion(user_id, pk))
+        if_match = if_match_versions(request)
+        return found(pk and Task.objects.toggle_completion(user_id, pk, if_match), user_id, pk, if_match)
+
+
+class ChangesView(UnlinkedResponseMixin, APIView):
+    """GET /api/{user_id}/changes[?since=&limit=]: the change feed (tasks.sync)."""
+
+    permission_classes = [IsPathOwner]
+
+    @CHANGES
+    def get(self, request: Request, user_id: str) -> Response:
+        limit = sync.parse_limit(request.query_params.get("limit"))
+        return Response(sync.changes(user_id, request.query_params.get("since"), limit))
 
 
 class ApiNotFoundView(APIView):
