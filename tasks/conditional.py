@@ -6,10 +6,12 @@ A list's ETag names the owner's whole sequence position plus what was asked for.
 """
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from rest_framework.exceptions import APIException
+from django.db import connection, transaction
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -114,13 +116,32 @@ def not_modified_if_matching(request: Request, response: Response) -> Response:
     return response
 
 
-def refuse_if_exists(user_id: str, task_id: int | None) -> None:
-    """After a conditional write matched no row: 412 with the current ETag when the task
-    exists (its version was not listed), else the caller's 404 follows."""
+@contextmanager
+def if_match_holds(user_id: str, task_id: int | None, if_match: list[int] | None) -> Iterator[None]:
+    """Run the block only if the task's version is one If-Match lists (`if_match` from
+    if_match_versions; None: unconditional, nothing added).
 
-    current = task_id and Task.objects.row(user_id, task_id)
-    if current:
-        raise PreconditionFailed(task_etag(current.change_seq))
+    The check locks the row (SELECT ... FOR UPDATE, which after waiting for a parallel
+    writer re-checks change_seq on the version that writer left), and the block's writes
+    run in the same transaction under that lock: no other write of the task can come
+    between the check and the write, so two writers holding one ETag never both pass.
+    404 when the task is missing or not the user's, 412 with the current ETag otherwise.
+    """
+    if if_match is None:
+        yield
+        return
+    table = connection.ops.quote_name(Task._meta.db_table)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT FROM {table} WHERE id = %s AND user_id = %s AND change_seq = ANY(%s) FOR UPDATE",
+                           [task_id, user_id, if_match])
+            holds = task_id is not None and cursor.rowcount > 0
+        if not holds:
+            current = task_id and Task.objects.row(user_id, task_id)
+            if current:
+                raise PreconditionFailed(task_etag(current.change_seq))
+            raise NotFound("Task not found")
+        yield
 
 
 def list_query(request: Request) -> list[tuple[str, list[str]]]:

@@ -1,6 +1,6 @@
 """The change feed: GET /api/{user_id}/changes[?since=&limit=] (README, "Change sequence").
 
-The database numbers every change (triggers of migration 0004): each insert or real
+The database numbers every change (triggers of migration 0005): each insert or real
 update gives the task the next number of one sequence (`change_seq`), each delete leaves
 a tombstone with the next number. A per-user lock held until the writing transaction
 ends makes one user's numbers become visible in the order they were drawn: whoever reads
@@ -19,7 +19,8 @@ from rest_framework.exceptions import APIException
 
 from .db import parse_timestamps_in_c
 from .exceptions import RequestValidationError
-from .models import TASK_FIELDS, Task, TaskSyncState, TaskTombstone, sync_version_sql
+from .models import Task, TaskSyncState, TaskTombstone
+from .rendering import TASK_FIELDS, task_columns, task_of
 
 MAX_LIMIT = 1000
 _TOKEN = struct.Struct(">BQ")  # format version, change number
@@ -78,25 +79,38 @@ def parse_limit(raw: str | None) -> int:
 
 
 # --- The feed --------------------------------------------------------------------------------
+def sync_version_sql() -> str:
+    """The owner's latest change number (task or tombstone) and horizon, as scalar
+    subqueries taking the user id three times: evaluated once per statement, in its
+    snapshot, so a list and its ETag always describe the same moment. The horizon
+    counts because a purge of tombstones can lower the latest number again."""
+    quote = connection.ops.quote_name
+    tasks, tombstones, state = (quote(m._meta.db_table) for m in (Task, TaskTombstone, TaskSyncState))
+    return (f"GREATEST((SELECT max(change_seq) FROM {tasks} WHERE user_id = %s), "
+            f"(SELECT max(change_seq) FROM {tombstones} WHERE user_id = %s)), "
+            f"(SELECT horizon_seq FROM {state} WHERE user_id = %s)")
+
+
 def _changes_sql() -> str:
     quote = connection.ops.quote_name
     tasks, tombstones, state = (quote(m._meta.db_table) for m in (Task, TaskTombstone, TaskSyncState))
-    columns = ", ".join(TASK_FIELDS)
+    # A tombstone row has the same columns: its id where the task's is, NULL elsewhere.
     nulls = ", ".join("NULL" for _ in TASK_FIELDS[1:])
     # One statement, so one snapshot: the latest number, the horizon and the rows agree,
     # and `next` never skips or repeats a change. The LEFT JOINs keep the first row when
     # nothing changed.
     return (
         f"WITH changed AS ("
-        f"SELECT change_seq, false AS deleted, {columns} FROM {tasks} WHERE user_id = %(user)s AND change_seq > %(since)s "
+        f"SELECT t.change_seq AS seq, false AS deleted, {task_columns('t')} FROM {tasks} t "
+        f"WHERE t.user_id = %(user)s AND t.change_seq > %(since)s "
         f"UNION ALL "
-        f"SELECT change_seq, true, task_id, {nulls} FROM {tombstones} "
+        f"SELECT change_seq, true, task_id, {nulls}, change_seq FROM {tombstones} "
         f"WHERE %(tombstones)s AND user_id = %(user)s AND change_seq > %(since)s "
-        f"ORDER BY change_seq LIMIT %(limit)s) "
+        f"ORDER BY seq LIMIT %(limit)s) "
         f"SELECT GREATEST((SELECT max(change_seq) FROM {tasks} WHERE user_id = %(user)s), "
         f"(SELECT max(change_seq) FROM {tombstones} WHERE user_id = %(user)s)), state.horizon_seq, changed.* "
         f"FROM (SELECT) AS one LEFT JOIN {state} AS state ON state.user_id = %(user)s "
-        f"LEFT JOIN changed ON true ORDER BY changed.change_seq"
+        f"LEFT JOIN changed ON true ORDER BY changed.seq"
     )
 
 
@@ -113,7 +127,7 @@ def changes(user_id: str, since: str | None, limit: int) -> dict[str, Any]:
     found = [row[2:] for row in rows if row[2] is not None]
     more = len(found) > limit
     found = found[:limit]
-    items = [{"id": row[2], "deleted": True} if row[1] else dict(zip(TASK_FIELDS, row[2:])) for row in found]
+    items = [{"id": row[2], "deleted": True} if row[1] else task_of(row[2:]) for row in found]
     # Never below the horizon, so a token issued now stays valid after a purge_user.
     next_seq = found[-1][0] if more else max(latest, horizon, after)
     return {"changes": items, "next": issue_token(user_id, next_seq), "more": more}

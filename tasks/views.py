@@ -1,4 +1,5 @@
-"""The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete]], plus health."""
+"""The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete|/tags[/{tag_id}]]],
+/api/{user_id}/tags[/{tag_id}], plus health."""
 import logging
 import re
 from typing import Any
@@ -14,26 +15,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import sync
-from .conditional import (if_match_versions, list_etag, list_query, none_match, not_modified_if_matching,
-                          refuse_if_exists, task_etag, with_etag)
+from . import recurrence, sync, tagging
+from .conditional import (if_match_holds, if_match_versions, list_etag, list_query, none_match,
+                          not_modified_if_matching, task_etag, with_etag)
 from .exceptions import RequestValidationError, ServiceUnavailable
-from .models import MAX_TASK_ID, Task, TaskRow
+from .listing import parse_list_query
+from .models import MAX_TASK_ID, Task
 from .permissions import IsPathOwner
-from .schema import CHANGES, HEALTH, READINESS, TASK_OPERATIONS
-from .serializers import TaskSerializer
+from .rendering import TaskRow
+from .schema import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS
+from .serializers import TaskSerializer, TagSerializer, TaskTagSerializer
+from .writes import create_task, update_task
 
 logger = logging.getLogger(__name__)
 INTEGER = re.compile(r"[+-]?[0-9]+")
 INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string as an integer"
 
 
-def task_pk(raw: str) -> int | None:
+def task_pk(raw: str, name: str = "task_id") -> int | None:
     """The integer in the path; None when no row can have it (zero, negative, beyond
     bigint), so `pk and query(pk)` is None for those without asking the database."""
     # ASCII digits only: Python's int() would also take "１", " 1" and "1_0".
     if not INTEGER.fullmatch(raw):
-        raise RequestValidationError([{"loc": ["path", "task_id"], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
+        raise RequestValidationError([{"loc": ["path", name], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
     digits = raw.lstrip("+-").lstrip("0")
     if raw.startswith("-") or not digits or len(digits) > len(str(MAX_TASK_ID)):
         return None
@@ -41,14 +45,11 @@ def task_pk(raw: str) -> int | None:
     return value if value <= MAX_TASK_ID else None
 
 
-def found(task: TaskRow | None, user_id: str = "", pk: int | None = None, if_match: list[int] | None = None) -> Response:
-    """The task as it is, with its ETag; or, when a conditional write matched nothing,
-    412 if the task exists; or the contract's 404 (no such task, or not yours)."""
+def found(task: TaskRow | None, status: int = 200) -> Response:
+    """The task as it is, with its ETag, or the contract's 404 (no such task, or not yours)."""
     if task is None:
-        if if_match is not None:
-            refuse_if_exists(user_id, pk)
         raise NotFound("Task not found")
-    return with_etag(Response(task), task_etag(task.change_seq))
+    return with_etag(Response(task, status=status), task_etag(task.change_seq))
 
 
 def forget_renderer_context(response: Response) -> None:
@@ -80,16 +81,17 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
     queryset = Task.objects.none()
 
     def list(self, request: Request, user_id: str) -> Response:
-        shape, query = getattr(settings, "TASK_LIST_FORMAT", "array"), list_query(request)
+        query, shape, asked = parse_list_query(request.query_params), settings.TASK_LIST_FORMAT, list_query(request)
         if "If-None-Match" in request.headers:
             # Revalidation without reading a task: the owner's sequence position alone
             # says whether this list can have changed.
-            etag = list_etag(user_id, sync.version(user_id), shape, query)
+            etag = list_etag(user_id, sync.version(user_id), shape, asked)
             if none_match(request, etag):
                 return with_etag(Response(status=304), etag)
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
-        tasks = Task.objects.newest_rows(user_id)
-        return with_etag(Response(tasks), list_etag(user_id, tasks.version, shape, query))
+        tasks = Task.objects.listed(user_id, query)
+        body = {"tasks": tasks, "count": len(tasks)} if shape == "object" else tasks
+        return with_etag(Response(body), list_etag(user_id, tasks.version, shape, asked))
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes
@@ -97,37 +99,85 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
         pk = task_pk(task_id)
         return found(pk and Task.objects.row(user_id, pk))
 
-    def perform_create(self, serializer: TaskSerializer) -> None:
-        self.created = serializer.save(user_id=self.kwargs["user_id"])
-
-    def get_success_headers(self, data: dict[str, Any]) -> dict[str, str]:
-        return {"Location": reverse("task-detail", args=[self.kwargs["user_id"], data["id"]]),
-                "ETag": task_etag(self.created.change_seq)}
-
-    def update(self, request: Request, user_id: str, task_id: str, partial: bool = False) -> Response:
-        pk = task_pk(task_id)
-        serializer = self.get_serializer(data=request.data, partial=partial)
+    def create(self, request: Request, user_id: str) -> Response:
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if_match = if_match_versions(request)
-        return found(pk and Task.objects.apply_changes(user_id, pk, serializer.validated_data, if_match), user_id, pk, if_match)
+        task = create_task(user_id, dict(serializer.validated_data))
+        response = found(task, status=201)
+        response["Location"] = reverse("task-detail", args=[user_id, task["id"]])
+        return response
+
+    def update(self, request: Request, user_id: str, task_id: str) -> Response:
+        # PUT is the same partial update as PATCH (the original's PUT took any subset).
+        return self.partial_update(request, user_id, task_id)
 
     def partial_update(self, request: Request, user_id: str, task_id: str) -> Response:
-        return self.update(request, user_id, task_id, partial=True)
+        pk = task_pk(task_id)
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(pk and update_task(user_id, pk, dict(serializer.validated_data)))
 
     def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        if_match = if_match_versions(request)
-        if pk is None or not Task.objects.delete_one(user_id, pk, if_match):
-            if if_match is not None:
-                refuse_if_exists(user_id, pk)
-            raise NotFound("Task not found")
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            if pk is None or not Task.objects.delete_one(user_id, pk):
+                raise NotFound("Task not found")
         return Response(status=204)
 
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        if_match = if_match_versions(request)
-        return found(pk and Task.objects.toggle_completion(user_id, pk, if_match), user_id, pk, if_match)
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(pk and recurrence.toggle(user_id, pk))
+
+
+class TagViewSet(viewsets.ViewSet):
+    """A user's tags; per user exactly like tasks."""
+
+    permission_classes = [IsPathOwner]
+
+    @TAG_OPERATIONS["list"]
+    def list(self, request: Request, user_id: str) -> Response:
+        tags = tagging.list_tags(user_id)
+        return Response({"tags": tags, "count": len(tags)})
+
+    @TAG_OPERATIONS["create"]
+    def create(self, request: Request, user_id: str) -> Response:
+        serializer = TagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return Response(tagging.create_tag(user_id, data["name"], data.get("color")), status=201)
+
+    @TAG_OPERATIONS["destroy"]
+    def destroy(self, request: Request, user_id: str, tag_id: str) -> Response:
+        pk = task_pk(tag_id, "tag_id")
+        if pk is None or not tagging.delete_tag(user_id, pk):
+            raise NotFound("Tag not found")
+        return Response(status=204)
+
+
+class TaskTagViewSet(viewsets.ViewSet):
+    """The tags on one of the user's tasks."""
+
+    permission_classes = [IsPathOwner]
+
+    @TAG_OPERATIONS["attach"]
+    def create(self, request: Request, user_id: str, task_id: str) -> Response:
+        pk = task_pk(task_id)
+        serializer = TaskTagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tag_id = serializer.validated_data["tag_id"]
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(tagging.add_task_tag(user_id, pk, tag_id if 0 < tag_id <= MAX_TASK_ID else None), status=201)
+
+    @TAG_OPERATIONS["detach"]
+    def destroy(self, request: Request, user_id: str, task_id: str, tag_id: str) -> Response:
+        pk = task_pk(task_id)
+        tag_pk = task_pk(tag_id, "tag_id")
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            tagging.remove_task_tag(user_id, pk, tag_pk)
+        return Response(status=204)
 
 
 class ChangesView(UnlinkedResponseMixin, APIView):

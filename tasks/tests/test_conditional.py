@@ -165,3 +165,48 @@ def test_cors_preflight_allows_the_sync_headers_and_exposes_etag(client, setting
     response = client.get("/api/user_a/tasks", HTTP_ORIGIN="https://app.example.com")
     exposed = {h.strip() for h in response["Access-Control-Expose-Headers"].split(",")}
     assert {"ETag", "Link", "Idempotent-Replayed"} <= exposed
+
+
+def test_tags_are_part_of_the_task_etag(api, task):
+    tag = api.post("/api/user_a/tags", {"name": "home"}, format="json").json()
+
+    attached = api.post(f"{detail(task)}/tags", {"tag_id": tag["id"]}, format="json")
+    after_attach = api.get(detail(task))["ETag"]
+    api.delete(f"/api/user_a/tags/{tag['id']}")
+    after_tag_deleted = api.get(detail(task))
+
+    assert attached.status_code == 201 and attached["ETag"] == after_attach != task["etag"]
+    assert after_tag_deleted.json()["tags"] == [] and after_tag_deleted["ETag"] != after_attach
+
+
+@pytest.mark.parametrize("route", ["attach", "detach"])
+def test_task_tag_routes_take_if_match(api, task, route):
+    tag = api.post("/api/user_a/tags", {"name": "home"}, format="json").json()
+    if route == "detach":
+        task["etag"] = api.post(f"{detail(task)}/tags", {"tag_id": tag["id"]}, format="json")["ETag"]
+
+    def call(etag: str):
+        if route == "attach":
+            return api.post(f"{detail(task)}/tags", {"tag_id": tag["id"]}, format="json", HTTP_IF_MATCH=etag)
+        return api.delete(f"{detail(task)}/tags/{tag['id']}", HTTP_IF_MATCH=etag)
+
+    stale = call('"1"')
+    tags_after_stale = api.get(detail(task)).json()["tags"]
+    fresh = call(task["etag"])
+
+    assert (stale.status_code, stale.json(), stale["ETag"]) == (412, {"detail": "Precondition failed"}, task["etag"])
+    assert tags_after_stale == ([] if route == "attach" else [{"id": tag["id"], "name": "home", "color": None}])
+    assert fresh.status_code == (201 if route == "attach" else 204)
+    assert api.get(detail(task)).json()["tags"] == ([] if route == "detach" else [{"id": tag["id"], "name": "home", "color": None}])
+
+
+def test_list_etag_follows_the_list_query_and_shape(api, task, settings):
+    tagged = api.get("/api/user_a/tasks?priority=high")
+    assert tagged.status_code == 200 and tagged.json() == []
+    assert api.get("/api/user_a/tasks?priority=high", HTTP_IF_NONE_MATCH=tagged["ETag"]).status_code == 304
+    assert api.get("/api/user_a/tasks", HTTP_IF_NONE_MATCH=tagged["ETag"]).status_code == 200
+
+    array = api.get("/api/user_a/tasks")["ETag"]
+    settings.TASK_LIST_FORMAT = "object"
+    shaped = api.get("/api/user_a/tasks", HTTP_IF_NONE_MATCH=array)
+    assert shaped.status_code == 200 and shaped.json()["count"] == 1 and shaped["ETag"] != array

@@ -79,7 +79,7 @@ DROP FUNCTION task_sync_next_seq(text);
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0003_support_group'),
+        ('tasks', '0004_planning_fields_and_tags'),
     ]
 
     operations = [
