@@ -13,7 +13,7 @@ import struct
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils.crypto import salted_hmac
 from rest_framework.exceptions import APIException
 
