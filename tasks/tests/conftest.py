@@ -147,7 +147,7 @@ def start_web(env: dict[str, str], tmp_dir: Path, wait_ready: bool = True) -> We
         process = subprocess.Popen(["bash", "-c", procfile_command("web")], cwd=ROOT, env=env,
                                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     server = WebServer(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded 2-core CI machine boots workers slowly
     while wait_ready:
         try:
             if requests.get(server.url + "/health", timeout=1).status_code == 200:
