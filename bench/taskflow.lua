@@ -51,6 +51,16 @@ function handlers.list_filtered()
   local u = math.random(n_users)
   return wrk.format("GET", "/api/" .. data.users[u] .. "/tasks?is_completed=false&sort_by=due_date&order=asc", hget[u])
 end
+function handlers.list_revalidate()  -- a page reload: the stored ETag, nothing changed (304)
+  local u = math.random(n_users)
+  local headers = {Authorization = hget[u].Authorization, ["X-Forwarded-Proto"] = "https",
+                   ["If-None-Match"] = data.etags[u]}
+  return wrk.format("GET", "/api/" .. data.users[u] .. "/tasks", headers)
+end
+function handlers.changes()  -- a client polling with its last token, nothing new
+  local u = math.random(n_users)
+  return wrk.format("GET", "/api/" .. data.users[u] .. "/changes?since=" .. data.nexts[u], hget[u])
+end
 function handlers.patch()
   local u = math.random(n_users)
   counter = counter + 1

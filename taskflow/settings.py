@@ -39,6 +39,8 @@ RATE_LIMIT = env_str("RATE_LIMIT")
 # The list's shape: "array" (the seed contract) or "object" ({"tasks", "count"}: phase V).
 TASK_LIST_FORMAT = env_str("TASK_LIST_FORMAT", "array")
 REDIS_URL = env_str("REDIS_URL")
+# Deleted tasks are remembered this long for GET /changes; older sync tokens get 410.
+TOMBSTONE_DAYS = env_int("TOMBSTONE_DAYS", 30)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET", "" if IS_PRODUCTION else DEV_AUTH_SECRET)
@@ -227,8 +229,11 @@ SIMPLE_JWT = {
 
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id"]
-CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "WWW-Authenticate", "Allow", "X-Request-Id"]
+# The contract's request headers, and the response headers a browser script must read.
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id", "if-match", "if-none-match", "idempotency-key"]
+CORS_EXPOSE_HEADERS = [
+    "Location", "Retry-After", "WWW-Authenticate", "Allow", "X-Request-Id", "ETag", "Link", "Idempotent-Replayed",
+]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "TaskFlow API",
@@ -279,6 +284,7 @@ problems = [
         (IS_PRODUCTION and DEBUG, "DEBUG must be off in production"),
         (IS_PRODUCTION and not ALLOWED_HOSTS, "ALLOWED_HOSTS is required in production"),
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
+        (TOMBSTONE_DAYS <= 0, "TOMBSTONE_DAYS must be a positive number of days"),
         (
             TASK_LIST_FORMAT not in {"array", "object"},
             f"TASK_LIST_FORMAT must be array or object, not {TASK_LIST_FORMAT!r}",

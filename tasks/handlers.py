@@ -39,6 +39,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.error("Unhandled error", exc_info=exc)
         set_rollback()
         return Response({"detail": "Internal server error"}, status=500)
+    if getattr(exc, "etag", None):
+        response["ETag"] = exc.etag  # 412: the task's current version (RFC 9110 §13.1.1)
     if isinstance(exc, RequestValidationError):
         response.data = {"detail": exc.errors}
     elif isinstance(exc, ValidationError):

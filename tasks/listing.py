@@ -12,6 +12,7 @@ from django.http import QueryDict
 from .exceptions import RequestValidationError
 from .models import Priority
 from .rendering import TAGS_TABLE, TASK_TAGS_TABLE, TASKS_TABLE, USER_TAGS, task_columns, task_of, user_tags_join
+from .sync import sync_version_sql
 
 SORTS = ["created_at", "updated_at", "priority", "due_date", "title"]
 ORDERS = ["asc", "desc"]
@@ -96,8 +97,10 @@ def like_pattern(text: str) -> str:
 
 
 def list_sql(user_id: str, query: ListQuery, extra: tuple[str, list[Any]] | None = None,
-             limit: int | None = None) -> tuple[str, list[Any]]:
-    """The SELECT for `query`: conditions use the indexes named in README ("List queries")."""
+             limit: int | None = None, with_version: bool = False) -> tuple[str, list[Any]]:
+    """The SELECT for `query`: conditions use the indexes named in README ("List queries").
+    `with_version` adds the owner's sync version (tasks.sync) as two trailing columns,
+    read in the same snapshot as the rows: what the list's ETag is made of."""
     conditions = ["t.user_id = %s"]
     params: list[Any] = [user_id, user_id]  # the tags join's, then the condition's
     if query.is_completed is not None:
@@ -120,7 +123,10 @@ def list_sql(user_id: str, query: ListQuery, extra: tuple[str, list[Any]] | None
     if extra is not None:
         conditions.append(extra[0])
         params += extra[1]
-    sql = (f"SELECT {task_columns('t', tags=USER_TAGS)} FROM {TASKS_TABLE} t {user_tags_join('t')} "
+    version = f", {sync_version_sql()}" if with_version else ""
+    if with_version:
+        params = [user_id, user_id, user_id, *params]  # the select list's, before the join's
+    sql = (f"SELECT {task_columns('t', tags=USER_TAGS)}{version} FROM {TASKS_TABLE} t {user_tags_join('t')} "
            f"WHERE {' AND '.join(conditions)} "
            f"ORDER BY {', '.join(query.sort_key())}")
     if limit is not None:
@@ -129,6 +135,16 @@ def list_sql(user_id: str, query: ListQuery, extra: tuple[str, list[Any]] | None
     return sql, params
 
 
-def select_rows(cursor: Any, user_id: str, query: ListQuery) -> list[dict[str, Any]]:
-    cursor.execute(*list_sql(user_id, query))
-    return [task_of(row) for row in cursor.fetchall()]
+class TaskList(list):
+    """Tasks as the list route shows them, and the owner's (latest change number,
+    horizon) when they were read; None for an empty list."""
+
+    def __init__(self, rows: list[dict[str, Any]], version: tuple[int | None, int | None] | None) -> None:
+        super().__init__(rows)
+        self.version = version
+
+
+def select_rows(cursor: Any, user_id: str, query: ListQuery) -> TaskList:
+    cursor.execute(*list_sql(user_id, query, with_version=True))
+    rows = cursor.fetchall()
+    return TaskList([task_of(row) for row in rows], version=tuple(rows[0][-2:]) if rows else None)

@@ -111,9 +111,13 @@ class TaskQuerySet(models.QuerySet["Task"]):
         Rows already in that state are not written, so their `updated_at` stays put.
         """
         with transaction.atomic():
-            changing = list(self.exclude(is_completed=is_completed).select_for_update().values_list("pk", flat=True))
-            self.model.objects.filter(pk__in=changing).update(is_completed=is_completed, updated_at=Now())
-        return changing
+            changing = self.exclude(is_completed=is_completed).order_by("pk").select_for_update()
+            owners = dict(changing.values_list("pk", "user_id"))
+            # The triggers take each owner's change lock in row order; across owners take
+            # them first, in one order (tasks.sync), or two bulk changes could deadlock.
+            lock_change_sequences(set(owners.values()))
+            self.model.objects.filter(pk__in=owners).update(is_completed=is_completed, updated_at=Now())
+        return list(owners)
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         with connections[self.db].cursor() as cursor:
@@ -125,6 +129,13 @@ class TaskQuerySet(models.QuerySet["Task"]):
 def _table() -> str:
     """The tasks table, quoted, as the model names it (never a literal in SQL)."""
     return connections["default"].ops.quote_name(Task._meta.db_table)
+
+
+def lock_change_sequences(user_ids: set[str]) -> None:
+    """Take these users' change-sequence locks (migration 0005) in one global order."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(1952, h) FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest(%s::text[]) AS u) "
+                       "AS hashes ORDER BY h", [sorted(user_ids)])
 
 
 class Priority(models.TextChoices):
@@ -170,6 +181,9 @@ class Task(models.Model):
     # a second completion, parallel or after re-opening, finds it set and creates nothing.
     next_occurrence_id = models.BigIntegerField(null=True, blank=True, editable=False)
     tags = models.ManyToManyField("Tag", through="TaskTag", related_name="tasks", blank=True)
+    # Set by the database on every insert and real change (migration 0005, tasks.sync):
+    # the task's place in its owner's change sequence, and so its ETag.
+    change_seq = models.BigIntegerField(db_default=0, editable=False)
 
     objects = TaskQuerySet.as_manager()
 
@@ -182,6 +196,8 @@ class Task(models.Model):
             # sort_by=due_date (ascending, nulls last, as the btree stores them), with or
             # without is_completed / priority filters read off the same rows.
             models.Index(fields=["user_id", "due_date", "id"], name="tasks_user_due"),
+            # GET /changes?since=: a user's tasks changed after a point of their sequence.
+            models.Index(fields=["user_id", "change_seq"], name="tasks_user_change_seq"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="tasks_title_not_empty"),
@@ -271,3 +287,36 @@ class Owner(models.Model):
 
     def __str__(self) -> str:
         return self.email or self.sub
+
+
+class TaskSyncState(models.Model):
+    """Where a user's change feed begins (tasks.sync): tombstones up to `horizon_seq`
+    have been purged (or the user was), so sync tokens below it are expired (410)."""
+
+    user_id = models.CharField(max_length=255, primary_key=True)
+    horizon_seq = models.BigIntegerField(db_default=0)
+
+    class Meta:
+        db_table = "task_sync_state"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} from {self.horizon_seq}"
+
+
+class TaskTombstone(models.Model):
+    """A deleted task, kept TOMBSTONE_DAYS so syncing clients learn of the deletion."""
+
+    user_id = models.CharField(max_length=255)
+    task_id = models.BigIntegerField()
+    change_seq = models.BigIntegerField()
+    deleted_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "task_tombstones"
+        indexes = [
+            models.Index(fields=["user_id", "change_seq"], name="tombstones_user_change_seq"),
+            models.Index(fields=["deleted_at"], name="tombstones_deleted_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: task {self.task_id} deleted"

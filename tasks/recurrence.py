@@ -39,7 +39,7 @@ _COMPLETE = (
     "CASE end_kind WHEN 'date' THEN interval '1 day' ELSE interval '1 microsecond' END RETURNING id), "
     f"linked AS (INSERT INTO {TASK_TAGS_TABLE} (task_id, tag_id, user_id) SELECT made.id, l.tag_id, l.user_id "
     f"FROM made, {TASK_TAGS_TABLE} l WHERE l.task_id = %(task)s) "
-    f"SELECT {', '.join(TASK_FIELDS)} FROM done"
+    f"SELECT {', '.join(TASK_FIELDS)}, change_seq FROM done"
 )
 TOGGLE_SQL = _COMPLETE.format(value="NOT old.is_completed", only_open="")
 COMPLETE_SQL = _COMPLETE.format(value="TRUE", only_open=" AND NOT is_completed")

@@ -65,13 +65,23 @@ def task_columns(alias: str, tags: str | None = None) -> str:
         f"{a}.created_at", f"{a}.updated_at", f"{a}.priority", moment_sql(f"{a}.due_date"),
         f"{a}.recurrence_pattern", moment_sql(f"{a}.recurrence_end_date"), tags or tags_sql(f"{a}.id"),
     ]
-    # Named, so a CTE of them can be selected from by name (tasks.recurrence).
-    return ", ".join(f"{expression} AS {name}" for expression, name in zip(expressions, TASK_FIELDS))
+    # Named, so a CTE of them can be selected from by name (tasks.recurrence). Then the
+    # change number, which is no part of the body: the ETag (tasks.conditional).
+    named = ", ".join(f"{expression} AS {name}" for expression, name in zip(expressions, TASK_FIELDS))
+    return f"{named}, {a}.change_seq AS change_seq"
 
 
-def task_of(row: tuple[Any, ...]) -> dict[str, Any]:
-    """A row of task_columns() as the API's task."""
-    return dict(zip(TASK_FIELDS, row))
+class TaskRow(dict):
+    """A task as the API shows it (renders as the plain dict), and its change number."""
+
+    def __init__(self, fields: Any, change_seq: int) -> None:
+        super().__init__(fields)
+        self.change_seq = change_seq
+
+
+def task_of(row: tuple[Any, ...]) -> TaskRow:
+    """A row of task_columns() as the API's task (zip() stops before change_seq)."""
+    return TaskRow(zip(TASK_FIELDS, row), change_seq=row[len(TASK_FIELDS)])
 
 
 def tag_of(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -85,6 +85,18 @@ RETRY_AFTER = OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, resp
 ALLOW = OpenApiParameter("Allow", str, OpenApiParameter.HEADER, response=[405], description="The allowed methods")
 LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[201], description="The new task's URL")
 TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH, description="The task's id")
+# Sync (API.md "Sync"): versions of a task or list, and the conditional requests on them.
+ETAG = OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200, 201, 304, 412],
+                        description="Strong tag of this task or list body (at 412: the task's current one)")
+IF_NONE_MATCH = OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER,
+                                 description="Entity tags (or *); a match (weak comparison) answers 304 without a body")
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER,
+                            description="Entity tags (or *): write only if the task's current ETag is listed, else 412")
+NOT_MODIFIED = {304: OpenApiResponse(None, "Not modified: If-None-Match named the current ETag; no body")}
+PRECONDITION_FAILED = {412: OpenApiResponse(Error, "Precondition failed: If-Match did not name the current ETag; "
+                                                   "nothing was written")}
+READ = (ETAG, IF_NONE_MATCH)
+WRITE = (ETAG, IF_MATCH)
 TAG_ID = OpenApiParameter("tag_id", int, OpenApiParameter.PATH, description="The tag's id")
 LIST_PARAMETERS = [
     OpenApiParameter("search", str, description="Case-insensitive substring of title or description"),
@@ -141,27 +153,27 @@ def task_list_response() -> Any:
 
 TASK_OPERATIONS = {
     "list": _operation("List the user's tasks (newest first unless sorted), filtered", {200: task_list_response(),
-                       **QUERY_ERRORS}, detail=False, headers=tuple(LIST_PARAMETERS),
+                       **QUERY_ERRORS, **NOT_MODIFIED}, detail=False, headers=(*LIST_PARAMETERS, *READ),
                        operation_id="api_tasks_list"),
     "create": _operation(
         "Create a task",
         {201: TaskSerializer, **BODY_ERRORS},
         detail=False,
-        headers=(LOCATION,),
+        headers=(LOCATION, ETAG),
     ),
-    "retrieve": _operation("Get a task", {200: TaskSerializer, **PATH_ERRORS}),
+    "retrieve": _operation("Get a task", {200: TaskSerializer, **PATH_ERRORS, **NOT_MODIFIED}, headers=READ),
     "update": _operation(
         "The same partial update as PATCH (the original's PUT took any subset)",
-        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND},
+        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND, **PRECONDITION_FAILED}, headers=WRITE,
     ),
     "partial_update": _operation(
         "Change any subset of the writable fields; {} changes nothing; is_completed true on an open "
         "recurring task creates its next occurrence",
-        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND},
+        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND, **PRECONDITION_FAILED}, headers=WRITE,
     ),
-    "destroy": _operation("Delete a task", {204: None, **PATH_ERRORS}),
+    "destroy": _operation("Delete a task", {204: None, **PATH_ERRORS, **PRECONDITION_FAILED}, headers=(IF_MATCH, ETAG)),
     "complete": _operation("Toggle is_completed (completing a recurring task creates its next occurrence)",
-                           {200: TaskSerializer, **PATH_ERRORS}, request=None),
+                           {200: TaskSerializer, **PATH_ERRORS, **PRECONDITION_FAILED}, request=None, headers=WRITE),
 }
 TagList = inline_serializer("TagList", {"tags": TagSerializer(many=True), "count": serializers.IntegerField()})
 TAG_NOT_FOUND = {404: OpenApiResponse(Error, "Tag not found (or not yours)")}
@@ -182,16 +194,39 @@ TAG_OPERATIONS = {
     "attach": _tag_operation(
         "Put one of the user's tags on the task; answers the task",
         {201: TaskSerializer, **BODY_ERRORS, 404: OpenApiResponse(Error, "Task not found / Tag not found"),
-         409: OpenApiResponse(Error, "Tag already assigned to this task")},
-        parameters=(TASK_ID,), request=TaskTagSerializer,
+         409: OpenApiResponse(Error, "Tag already assigned to this task"), **PRECONDITION_FAILED},
+        parameters=(TASK_ID, *WRITE), request=TaskTagSerializer,
     ),
     "detach": _tag_operation(
         "Take a tag off the task",
         {204: None, 422: OpenApiResponse(ValidationError, "task_id or tag_id is not an integer"),
-         404: OpenApiResponse(Error, "Task not found / Tag not assigned to this task")},
-        parameters=(TASK_ID, TAG_ID),
+         404: OpenApiResponse(Error, "Task not found / Tag not assigned to this task"), **PRECONDITION_FAILED},
+        parameters=(TASK_ID, TAG_ID, IF_MATCH, ETAG),
     ),
 }
+SYNC_TOKEN = "An opaque sync token: the `next` of an earlier answer"
+CHANGES = extend_schema(
+    summary="What changed: every task (no since), or the changes after a sync token, in the order they happened",
+    parameters=[
+        *HEADERS,
+        OpenApiParameter("since", str, OpenApiParameter.QUERY, description=SYNC_TOKEN),
+        OpenApiParameter("limit", int, OpenApiParameter.QUERY, description="1-1000, default 1000; more: true when cut"),
+    ],
+    responses={
+        200: inline_serializer("Changes", {
+            "changes": serializers.ListField(
+                child=serializers.DictField(),
+                help_text='Tasks as GET shows them; a deleted task as {"id": N, "deleted": true}',
+            ),
+            "next": serializers.CharField(help_text="Pass as since next time"),
+            "more": serializers.BooleanField(help_text="True when cut at limit: ask again with next at once"),
+        }),
+        410: OpenApiResponse(Error, "Sync token expired; start over without since (another user's, forged, or "
+                                    "older than the tombstones kept)"),
+        422: OpenApiResponse(ValidationError, "since is not a sync token, or limit is not 1-1000 (loc: query)"),
+        **COMMON_ERRORS,
+    },
+)
 HEALTH = extend_schema(summary="Liveness: the process answers (no database)", responses={200: Health})
 READINESS = extend_schema(
     summary="Readiness: the database answers",

@@ -1,7 +1,7 @@
 """The contract's task and tag routes; each works with and without a trailing slash."""
 from django.urls import re_path
 
-from .views import ApiNotFoundView, TagViewSet, TaskTagViewSet, TaskViewSet
+from .views import ApiNotFoundView, ChangesView, TagViewSet, TaskTagViewSet, TaskViewSet
 
 urlpatterns = [
     re_path(
@@ -34,5 +34,6 @@ urlpatterns = [
         r"^api/(?P<user_id>[^/]+)/tags/(?P<tag_id>[^/]+)/?$", TagViewSet.as_view({"delete": "destroy"}), name="tag-detail"
     ),
     # Anything else under /api/ is a JSON 404, after authentication like every API route.
+    re_path(r"^api/(?P<user_id>[^/]+)/changes/?$", ChangesView.as_view(), name="task-changes"),
     re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view(), name="api-not-found"),
 ]

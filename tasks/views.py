@@ -15,13 +15,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import recurrence, tagging
+from . import recurrence, sync, tagging
+from .conditional import (if_match_holds, if_match_versions, list_etag, list_query, none_match,
+                          not_modified_if_matching, task_etag, with_etag)
 from .exceptions import RequestValidationError, ServiceUnavailable
 from .listing import parse_list_query
 from .models import MAX_TASK_ID, Task
 from .owners import record_owner
 from .permissions import IsPathOwner
-from .schema import HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, TaskSchema
+from .rendering import TaskRow
+from .schema import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, TaskSchema
 from .serializers import TaskSerializer, TagSerializer, TaskTagSerializer
 from .writes import create_task, update_task
 
@@ -43,19 +46,33 @@ def task_pk(raw: str, name: str = "task_id") -> int | None:
     return value if value <= MAX_TASK_ID else None
 
 
-def found(task: dict[str, Any] | None) -> Response:
-    """The task as it is, or the contract's 404 (no such task, or not yours)."""
+def found(task: TaskRow | None, status: int = 200) -> Response:
+    """The task as it is, with its ETag, or the contract's 404 (no such task, or not yours)."""
     if task is None:
         raise NotFound("Task not found")
-    return Response(task)
+    return with_etag(Response(task, status=status), task_etag(task.change_seq))
 
 
 def forget_renderer_context(response: Response) -> None:
     response.renderer_context = None
 
 
+class UnlinkedResponseMixin:
+    """Frees each response as soon as it is sent, and answers GET/HEAD If-None-Match."""
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        # DRF links view.response -> response -> renderer_context -> {view, response}:
+        # cycles only the rare full garbage collection frees, which kept every list's rows
+        # and rendered bytes alive meanwhile (a worker passed 1 GiB in 5 minutes of mixed
+        # load). Unlinked, the response is freed as soon as it has been sent.
+        self.response = None
+        response.add_post_render_callback(forget_renderer_context)
+        return not_modified_if_matching(request, response)
+
+
 @extend_schema_view(**TASK_OPERATIONS)
-class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """A user's tasks: every query names the path's user_id, which IsPathOwner has
     matched to the token's subject."""
 
@@ -65,25 +82,23 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     # Only for drf-spectacular's path parameter types; no route reads tasks through it.
     queryset = Task.objects.none()
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        response = super().dispatch(request, *args, **kwargs)
-        # DRF links view.response -> response -> renderer_context -> {view, response}:
-        # cycles only the rare full garbage collection frees, which kept every list's rows
-        # and rendered bytes alive meanwhile (a worker passed 1 GiB in 5 minutes of mixed
-        # load). Unlinked, the response is freed as soon as it has been sent.
-        self.response = None
-        response.add_post_render_callback(forget_renderer_context)
-        return response
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, permission, throttling
         # Only a request that may go on names its owner: a 401, 403 or 429 writes nothing.
         record_owner(request.auth.payload)
 
     def list(self, request: Request, user_id: str) -> Response:
+        query, shape, asked = parse_list_query(request.query_params), settings.TASK_LIST_FORMAT, list_query(request)
+        if "If-None-Match" in request.headers:
+            # Revalidation without reading a task: the owner's sequence position alone
+            # says whether this list can have changed.
+            etag = list_etag(user_id, sync.version(user_id), shape, asked)
+            if none_match(request, etag):
+                return with_etag(Response(status=304), etag)
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
-        tasks = Task.objects.listed(user_id, parse_list_query(request.query_params))
-        return Response({"tasks": tasks, "count": len(tasks)} if settings.TASK_LIST_FORMAT == "object" else tasks)
+        tasks = Task.objects.listed(user_id, query)
+        body = {"tasks": tasks, "count": len(tasks)} if shape == "object" else tasks
+        return with_etag(Response(body), list_etag(user_id, tasks.version, shape, asked))
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes
@@ -95,7 +110,9 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         task = create_task(user_id, dict(serializer.validated_data))
-        return Response(task, status=201, headers={"Location": reverse("task-detail", args=[user_id, task["id"]])})
+        response = found(task, status=201)
+        response["Location"] = reverse("task-detail", args=[user_id, task["id"]])
+        return response
 
     def update(self, request: Request, user_id: str, task_id: str) -> Response:
         # PUT is the same partial update as PATCH (the original's PUT took any subset).
@@ -105,18 +122,21 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         pk = task_pk(task_id)
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        return found(pk and update_task(user_id, pk, dict(serializer.validated_data)))
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(pk and update_task(user_id, pk, dict(serializer.validated_data)))
 
     def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        if pk is None or not Task.objects.delete_one(user_id, pk):
-            raise NotFound("Task not found")
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            if pk is None or not Task.objects.delete_one(user_id, pk):
+                raise NotFound("Task not found")
         return Response(status=204)
 
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        return found(pk and recurrence.toggle(user_id, pk))
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(pk and recurrence.toggle(user_id, pk))
 
 
 class TagViewSet(viewsets.ViewSet):
@@ -155,14 +175,27 @@ class TaskTagViewSet(viewsets.ViewSet):
         serializer = TaskTagSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         tag_id = serializer.validated_data["tag_id"]
-        return Response(tagging.add_task_tag(user_id, pk, tag_id if 0 < tag_id <= MAX_TASK_ID else None), status=201)
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(tagging.add_task_tag(user_id, pk, tag_id if 0 < tag_id <= MAX_TASK_ID else None), status=201)
 
     @TAG_OPERATIONS["detach"]
     def destroy(self, request: Request, user_id: str, task_id: str, tag_id: str) -> Response:
         pk = task_pk(task_id)
         tag_pk = task_pk(tag_id, "tag_id")
-        tagging.remove_task_tag(user_id, pk, tag_pk)
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            tagging.remove_task_tag(user_id, pk, tag_pk)
         return Response(status=204)
+
+
+class ChangesView(UnlinkedResponseMixin, APIView):
+    """GET /api/{user_id}/changes[?since=&limit=]: the change feed (tasks.sync)."""
+
+    permission_classes = [IsPathOwner]
+
+    @CHANGES
+    def get(self, request: Request, user_id: str) -> Response:
+        limit = sync.parse_limit(request.query_params.get("limit"))
+        return Response(sync.changes(user_id, request.query_params.get("since"), limit))
 
 
 class ApiNotFoundView(APIView):
