@@ -46,6 +46,13 @@ class ServiceUnavailable(APIException):
         self.wait = settings.RETRY_AFTER_SECONDS  # DRF's handler turns `wait` into Retry-After
 
 
+class Conflict(APIException):
+    """409: the request collides with the resource's current state."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict"
+
+
 class RequestTooLarge(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 

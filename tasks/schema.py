@@ -55,6 +55,16 @@ WWW_AUTHENTICATE = OpenApiParameter("WWW-Authenticate", str, OpenApiParameter.HE
 RETRY_AFTER = OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, response=[429, 503], description="Seconds")
 ALLOW = OpenApiParameter("Allow", str, OpenApiParameter.HEADER, response=[405], description="The allowed methods")
 LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[201], description="The new task's URL")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="1-255 printable ASCII characters, per user. A retry with the same key and body within 24 h "
+                "answers the first answer again (Idempotent-Replayed: true) and creates nothing; another body "
+                "is a 422, a retry while the first still runs a 409.",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed", str, OpenApiParameter.HEADER, response=[201], enum=["true"],
+    description="Present on a replayed answer (same Idempotency-Key and body as an earlier request)",
+)
 TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH, description="The task's id")
 
 COMMON_ERRORS = {
@@ -71,6 +81,11 @@ BODY_ERRORS = {
     415: OpenApiResponse(Error, "Body is not application/json"),
     422: OpenApiResponse(ValidationError, "Validation error"),
 }
+IDEMPOTENCY_ERRORS = {
+    409: OpenApiResponse(Error, "A request with this Idempotency-Key is still in progress"),
+    422: OpenApiResponse(ValidationError, "Validation error, a bad Idempotency-Key, or a key already used "
+                                          "for a different request"),
+}
 NOT_FOUND = {404: OpenApiResponse(Error, "Task not found (or not yours)")}
 PATH_ERRORS = {422: OpenApiResponse(ValidationError, "task_id is not an integer"), **NOT_FOUND}
 HEADERS = [WWW_AUTHENTICATE, RETRY_AFTER, ALLOW]
@@ -85,9 +100,9 @@ TASK_OPERATIONS = {
     "list": _operation("List the user's tasks, newest first", {200: TaskSerializer(many=True)}, detail=False),
     "create": _operation(
         "Create a task",
-        {201: TaskSerializer, **BODY_ERRORS},
+        {201: TaskSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS},
         detail=False,
-        headers=(LOCATION,),
+        headers=(LOCATION, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED),
     ),
     "retrieve": _operation("Get a task", {200: TaskSerializer, **PATH_ERRORS}),
     "update": _operation("Replace a task's fields (title required)", {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND}),

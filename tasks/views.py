@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .exceptions import RequestValidationError, ServiceUnavailable
+from .idempotency import IdempotentCreateMixin
 from .models import MAX_TASK_ID, Task
 from .permissions import IsPathOwner
 from .schema import HEALTH, READINESS, TASK_OPERATIONS
@@ -49,7 +50,7 @@ def forget_renderer_context(response: Response) -> None:
 
 
 @extend_schema_view(**TASK_OPERATIONS)
-class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """A user's tasks: every query names the path's user_id, which IsPathOwner has
     matched to the token's subject."""
 
