@@ -15,6 +15,7 @@ Only successful answers are stored: every error is raised, which rolls the trans
 back, and an error created nothing, so running the retry again is safe and answers the
 current truth (a 503 or a 409 must not stick for a day).
 """
+import functools
 import hashlib
 import re
 from collections.abc import Callable
@@ -131,13 +132,16 @@ def purge_expired() -> int:
         return cursor.rowcount
 
 
-class IdempotentCreateMixin:
-    """For a view's `create`: with an Idempotency-Key header it runs at most once per
-    user and key (see the module docstring); without one nothing changes."""
+def idempotent(create: Callable[..., Response]) -> Callable[..., Response]:
+    """Decorates a view's `create(self, request, user_id, ...)`: with an Idempotency-Key
+    header it runs at most once per user and key (see the module docstring); without one
+    nothing changes."""
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    @functools.wraps(create)
+    def wrapper(view: Any, request: Request, user_id: str, *args: Any, **kwargs: Any) -> Response:
         key = request_key(request)
-        create = super().create  # type: ignore[misc]
         if key is None:
-            return create(request, *args, **kwargs)
-        return run_once(request, self.kwargs["user_id"], key, lambda: create(request, *args, **kwargs))
+            return create(view, request, user_id, *args, **kwargs)
+        return run_once(request, user_id, key, lambda: create(view, request, user_id, *args, **kwargs))
+
+    return wrapper

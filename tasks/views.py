@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .exceptions import RequestValidationError, ServiceUnavailable
-from .idempotency import IdempotentCreateMixin
+from .idempotency import idempotent
 from .models import MAX_TASK_ID, Task
 from .permissions import IsPathOwner
 from .schema import HEALTH, READINESS, TASK_OPERATIONS
@@ -50,7 +50,7 @@ def forget_renderer_context(response: Response) -> None:
 
 
 @extend_schema_view(**TASK_OPERATIONS)
-class TaskViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     """A user's tasks: every query names the path's user_id, which IsPathOwner has
     matched to the token's subject."""
 
@@ -78,6 +78,10 @@ class TaskViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Gener
         # (tests/test_task_rows.py) at about twice the cost.
         pk = task_pk(task_id)
         return found(pk and Task.objects.row(user_id, pk))
+
+    @idempotent
+    def create(self, request: Request, user_id: str) -> Response:
+        return super().create(request, user_id)
 
     def perform_create(self, serializer: TaskSerializer) -> None:
         serializer.save(user_id=self.kwargs["user_id"])
