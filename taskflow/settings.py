@@ -64,6 +64,8 @@ RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 5)
 # Per-user limit like "600/minute"; off when empty. Counts live in Redis (REDIS_URL) so
 # every worker and instance agrees; without Redis they stay in one process (dev only).
 RATE_LIMIT = env_str("RATE_LIMIT")
+# The list's shape: "array" (the seed contract) or "object" ({"tasks", "count"}: phase V).
+TASK_LIST_FORMAT = env_str("TASK_LIST_FORMAT", "array")
 REDIS_URL = env_str("REDIS_URL")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 
@@ -285,6 +287,10 @@ problems = [
         (IS_PRODUCTION and DEBUG, "DEBUG must be off in production"),
         (IS_PRODUCTION and not ALLOWED_HOSTS, "ALLOWED_HOSTS is required in production"),
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
+        (
+            TASK_LIST_FORMAT not in {"array", "object"},
+            f"TASK_LIST_FORMAT must be array or object, not {TASK_LIST_FORMAT!r}",
+        ),
         (
             bool(RATE_LIMIT) and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", RATE_LIMIT),
             f"RATE_LIMIT must look like 600/minute, not {RATE_LIMIT!r}",

@@ -35,6 +35,14 @@ class RequestValidationError(APIException):
         self.errors = errors
 
 
+class Conflict(APIException):
+    """The request is well-formed but clashes with what exists (a tag name taken, a tag
+    already on the task, an Idempotency-Key whose first request is still running)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict"
+
+
 class ServiceUnavailable(APIException):
     """Our outage, not the client's mistake: retry later (503 + Retry-After)."""
 
@@ -44,13 +52,6 @@ class ServiceUnavailable(APIException):
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail)
         self.wait = settings.RETRY_AFTER_SECONDS  # DRF's handler turns `wait` into Retry-After
-
-
-class Conflict(APIException):
-    """409: the request collides with the resource's current state."""
-
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "Conflict"
 
 
 class RequestTooLarge(APIException):
@@ -82,17 +83,20 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 
 def body_error_items(details: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
-    """DRF's error details as FastAPI's list of `{loc, msg, type}` under `body`."""
+    """DRF's error details as FastAPI's list of `{loc, msg, type}` under `body`; errors of
+    a list's items (a dict by index) get the index in their loc: ["body", "tags", 0]."""
     by_field = details if isinstance(details, dict) else {api_settings.NON_FIELD_ERRORS_KEY: details}
     return [
-        {
-            "loc": ["body"] if field == api_settings.NON_FIELD_ERRORS_KEY else ["body", field],
-            "msg": str(error["message"]),
-            "type": str(error["code"]),
-        }
+        {"loc": loc, "msg": str(error["message"]), "type": str(error["code"])}
         for field, errors in by_field.items()
-        for error in (errors if isinstance(errors, list) else [errors])
+        for loc, error in _located(["body"] if field == api_settings.NON_FIELD_ERRORS_KEY else ["body", field], errors)
     ]
+
+
+def _located(loc: list[Any], errors: Any) -> list[tuple[list[Any], dict[str, Any]]]:
+    if isinstance(errors, dict) and "code" not in errors:
+        return [item for key, nested in errors.items() for item in _located([*loc, key], nested)]
+    return [(loc, error) for error in (errors if isinstance(errors, list) else [errors])]
 
 
 def _discard_body(request: HttpRequest) -> None:

@@ -2,11 +2,14 @@
 error shapes and headers of every contract row, and routes listed once each."""
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
-from .serializers import TaskSerializer
+from .listing import ORDERS, SORTS
+from .models import Priority
+from .serializers import TagSerializer, TaskSerializer, TaskTagSerializer
 
 HIDDEN_ROUTES = {"^api(?:/.*)?$"}
 
@@ -32,6 +35,31 @@ class BetterAuthBearerScheme(OpenApiAuthenticationExtension):
             "bearerFormat": "JWT",
             "description": "A Better Auth JWT: HS256 with BETTER_AUTH_SECRET, or signed by a key of its JWKS.",
         }
+
+
+class TagNamesSchema(OpenApiSerializerFieldExtension):
+    """Tag names in a request; the tags themselves ({id, name, color}) in a response."""
+
+    target_class = "tasks.serializers.TagNamesField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        if direction == "request":
+            return {"type": "array", "maxItems": 50, "description": "Tag names (trimmed, 1-50 characters); "
+                    "replaces the task's tags, creating missing ones", "items": {"type": "string", "minLength": 1, "maxLength": 50}}
+        tag = {"type": "object", "required": ["id", "name", "color"], "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "color": {"type": "string", "nullable": True}}}
+        return {"type": "array", "items": tag, "description": "The task's tags, by name"}
+
+
+class MomentSchema(OpenApiSerializerFieldExtension):
+    target_class = "tasks.serializers.MomentField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return {"type": "string", "nullable": True, "description": (
+            "An instant (RFC 3339 with Z or an offset; shown in UTC with Z), a floating local time "
+            "YYYY-MM-DDTHH:MM[:SS[.ffffff]] (shown without offset, seconds included), or a date YYYY-MM-DD. "
+            "null or \"\" clears it" if direction == "request" else
+            "As given: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.ffffff] (floating) or an instant in UTC with Z")}
 
 
 Error = inline_serializer("Error", {"detail": serializers.CharField()})
@@ -66,6 +94,17 @@ IDEMPOTENT_REPLAYED = OpenApiParameter(
     description="Present on a replayed answer (same Idempotency-Key and body as an earlier request)",
 )
 TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH, description="The task's id")
+TAG_ID = OpenApiParameter("tag_id", int, OpenApiParameter.PATH, description="The tag's id")
+LIST_PARAMETERS = [
+    OpenApiParameter("search", str, description="Case-insensitive substring of title or description"),
+    OpenApiParameter("priority", str, enum=Priority.values),
+    OpenApiParameter("tags", str, many=True, explode=True,
+                     description="Repeatable: tasks that have all of these tag names"),
+    OpenApiParameter("is_completed", bool, description="true or false"),
+    OpenApiParameter("sort_by", str, enum=SORTS, default="created_at",
+                     description="priority: high > medium > low; due_date: tasks without one last"),
+    OpenApiParameter("order", str, enum=ORDERS, default="desc", description="Ties by id in the same direction"),
+]
 
 COMMON_ERRORS = {
     401: OpenApiResponse(Error, "Invalid authorization header / Token expired / Invalid token"),
@@ -87,6 +126,7 @@ IDEMPOTENCY_ERRORS = {
                                           "for a different request"),
 }
 NOT_FOUND = {404: OpenApiResponse(Error, "Task not found (or not yours)")}
+QUERY_ERRORS = {422: OpenApiResponse(ValidationError, 'A bad value of a list parameter, at ["query", name]')}
 PATH_ERRORS = {422: OpenApiResponse(ValidationError, "task_id is not an integer"), **NOT_FOUND}
 HEADERS = [WWW_AUTHENTICATE, RETRY_AFTER, ALLOW]
 
@@ -96,8 +136,16 @@ def _operation(summary: str, responses: dict[int, Any], detail: bool = True, hea
     return extend_schema(summary=summary, responses={**responses, **COMMON_ERRORS}, parameters=parameters, **kwargs)
 
 
+def task_list_response() -> Any:
+    """The list's shape in force (TASK_LIST_FORMAT), read when the schema is generated."""
+    if settings.TASK_LIST_FORMAT == "object":
+        return inline_serializer("TaskList", {"tasks": TaskSerializer(many=True), "count": serializers.IntegerField()})
+    return TaskSerializer(many=True)
+
+
 TASK_OPERATIONS = {
-    "list": _operation("List the user's tasks, newest first", {200: TaskSerializer(many=True)}, detail=False),
+    "list": _operation("List the user's tasks (newest first unless sorted), filtered", {200: task_list_response(),
+                       **QUERY_ERRORS}, detail=False, headers=tuple(LIST_PARAMETERS)),
     "create": _operation(
         "Create a task",
         {201: TaskSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS},
@@ -105,13 +153,49 @@ TASK_OPERATIONS = {
         headers=(LOCATION, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED),
     ),
     "retrieve": _operation("Get a task", {200: TaskSerializer, **PATH_ERRORS}),
-    "update": _operation("Replace a task's fields (title required)", {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND}),
+    "update": _operation(
+        "The same partial update as PATCH (the original's PUT took any subset)",
+        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND},
+    ),
     "partial_update": _operation(
-        "Change any subset of title, description, is_completed; {} changes nothing",
+        "Change any subset of the writable fields; {} changes nothing; is_completed true on an open "
+        "recurring task creates its next occurrence",
         {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND},
     ),
     "destroy": _operation("Delete a task", {204: None, **PATH_ERRORS}),
-    "complete": _operation("Toggle is_completed", {200: TaskSerializer, **PATH_ERRORS}, request=None),
+    "complete": _operation("Toggle is_completed (completing a recurring task creates its next occurrence)",
+                           {200: TaskSerializer, **PATH_ERRORS}, request=None),
+}
+TagList = inline_serializer("TagList", {"tags": TagSerializer(many=True), "count": serializers.IntegerField()})
+TAG_NOT_FOUND = {404: OpenApiResponse(Error, "Tag not found (or not yours)")}
+TAG_PATH_ERRORS = {422: OpenApiResponse(ValidationError, "tag_id is not an integer"), **TAG_NOT_FOUND}
+
+
+def _tag_operation(summary: str, responses: dict[int, Any], parameters: tuple = (), **kwargs: Any) -> Any:
+    return extend_schema(summary=summary, responses={**responses, **COMMON_ERRORS}, parameters=[*HEADERS, *parameters],
+                         tags=["tags"], **kwargs)
+
+
+TAG_OPERATIONS = {
+    "list": _tag_operation("List the user's tags, by name", {200: TagList}),
+    "create": _tag_operation("Create a tag", {201: TagSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS,
+                             409: OpenApiResponse(Error, "Tag '<name>' already exists, or a request with this "
+                                                         "Idempotency-Key is still in progress")},
+                             parameters=(IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED), request=TagSerializer),
+    "destroy": _tag_operation("Delete a tag; it leaves every task that had it", {204: None, **TAG_PATH_ERRORS},
+                              parameters=(TAG_ID,)),
+    "attach": _tag_operation(
+        "Put one of the user's tags on the task; answers the task",
+        {201: TaskSerializer, **BODY_ERRORS, 404: OpenApiResponse(Error, "Task not found / Tag not found"),
+         409: OpenApiResponse(Error, "Tag already assigned to this task")},
+        parameters=(TASK_ID,), request=TaskTagSerializer,
+    ),
+    "detach": _tag_operation(
+        "Take a tag off the task",
+        {204: None, 422: OpenApiResponse(ValidationError, "task_id or tag_id is not an integer"),
+         404: OpenApiResponse(Error, "Task not found / Tag not assigned to this task")},
+        parameters=(TASK_ID, TAG_ID),
+    ),
 }
 HEALTH = extend_schema(summary="Liveness: the process answers (no database)", responses={200: Health})
 READINESS = extend_schema(

@@ -1,8 +1,10 @@
-"""The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete]], plus health."""
+"""The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete|/tags[/{tag_id}]]],
+/api/{user_id}/tags[/{tag_id}], plus health."""
 import logging
 import re
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_view
@@ -13,24 +15,27 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import recurrence, tagging
 from .exceptions import RequestValidationError, ServiceUnavailable
 from .idempotency import idempotent
+from .listing import parse_list_query
 from .models import MAX_TASK_ID, Task
 from .permissions import IsPathOwner
-from .schema import HEALTH, READINESS, TASK_OPERATIONS
-from .serializers import TaskSerializer
+from .schema import HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS
+from .serializers import TaskSerializer, TagSerializer, TaskTagSerializer
+from .writes import create_task, update_task
 
 logger = logging.getLogger(__name__)
 INTEGER = re.compile(r"[+-]?[0-9]+")
 INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string as an integer"
 
 
-def task_pk(raw: str) -> int | None:
+def task_pk(raw: str, name: str = "task_id") -> int | None:
     """The integer in the path; None when no row can have it (zero, negative, beyond
     bigint), so `pk and query(pk)` is None for those without asking the database."""
     # ASCII digits only: Python's int() would also take "１", " 1" and "1_0".
     if not INTEGER.fullmatch(raw):
-        raise RequestValidationError([{"loc": ["path", "task_id"], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
+        raise RequestValidationError([{"loc": ["path", name], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
     digits = raw.lstrip("+-").lstrip("0")
     if raw.startswith("-") or not digits or len(digits) > len(str(MAX_TASK_ID)):
         return None
@@ -71,7 +76,8 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
 
     def list(self, request: Request, user_id: str) -> Response:
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
-        return Response(Task.objects.newest_rows(user_id))
+        tasks = Task.objects.listed(user_id, parse_list_query(request.query_params))
+        return Response({"tasks": tasks, "count": len(tasks)} if settings.TASK_LIST_FORMAT == "object" else tasks)
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes
@@ -81,22 +87,20 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
 
     @idempotent
     def create(self, request: Request, user_id: str) -> Response:
-        return super().create(request, user_id)
-
-    def perform_create(self, serializer: TaskSerializer) -> None:
-        serializer.save(user_id=self.kwargs["user_id"])
-
-    def get_success_headers(self, data: dict[str, Any]) -> dict[str, str]:
-        return {"Location": reverse("task-detail", args=[self.kwargs["user_id"], data["id"]])}
-
-    def update(self, request: Request, user_id: str, task_id: str, partial: bool = False) -> Response:
-        pk = task_pk(task_id)
-        serializer = self.get_serializer(data=request.data, partial=partial)
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return found(pk and Task.objects.apply_changes(user_id, pk, serializer.validated_data))
+        task = create_task(user_id, dict(serializer.validated_data))
+        return Response(task, status=201, headers={"Location": reverse("task-detail", args=[user_id, task["id"]])})
+
+    def update(self, request: Request, user_id: str, task_id: str) -> Response:
+        # PUT is the same partial update as PATCH (the original's PUT took any subset).
+        return self.partial_update(request, user_id, task_id)
 
     def partial_update(self, request: Request, user_id: str, task_id: str) -> Response:
-        return self.update(request, user_id, task_id, partial=True)
+        pk = task_pk(task_id)
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return found(pk and update_task(user_id, pk, dict(serializer.validated_data)))
 
     def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
@@ -107,7 +111,54 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        return found(pk and Task.objects.toggle_completion(user_id, pk))
+        return found(pk and recurrence.toggle(user_id, pk))
+
+
+class TagViewSet(viewsets.ViewSet):
+    """A user's tags; per user exactly like tasks."""
+
+    permission_classes = [IsPathOwner]
+
+    @TAG_OPERATIONS["list"]
+    def list(self, request: Request, user_id: str) -> Response:
+        tags = tagging.list_tags(user_id)
+        return Response({"tags": tags, "count": len(tags)})
+
+    @TAG_OPERATIONS["create"]
+    @idempotent
+    def create(self, request: Request, user_id: str) -> Response:
+        serializer = TagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return Response(tagging.create_tag(user_id, data["name"], data.get("color")), status=201)
+
+    @TAG_OPERATIONS["destroy"]
+    def destroy(self, request: Request, user_id: str, tag_id: str) -> Response:
+        pk = task_pk(tag_id, "tag_id")
+        if pk is None or not tagging.delete_tag(user_id, pk):
+            raise NotFound("Tag not found")
+        return Response(status=204)
+
+
+class TaskTagViewSet(viewsets.ViewSet):
+    """The tags on one of the user's tasks."""
+
+    permission_classes = [IsPathOwner]
+
+    @TAG_OPERATIONS["attach"]
+    def create(self, request: Request, user_id: str, task_id: str) -> Response:
+        pk = task_pk(task_id)
+        serializer = TaskTagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tag_id = serializer.validated_data["tag_id"]
+        return Response(tagging.add_task_tag(user_id, pk, tag_id if 0 < tag_id <= MAX_TASK_ID else None), status=201)
+
+    @TAG_OPERATIONS["detach"]
+    def destroy(self, request: Request, user_id: str, task_id: str, tag_id: str) -> Response:
+        pk = task_pk(task_id)
+        tag_pk = task_pk(tag_id, "tag_id")
+        tagging.remove_task_tag(user_id, pk, tag_pk)
+        return Response(status=204)
 
 
 class ApiNotFoundView(APIView):

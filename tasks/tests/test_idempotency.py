@@ -244,3 +244,15 @@ def test_openapi_documents_the_key_the_replay_header_and_409(api):
     assert "Idempotency-Key" in [p["name"] for p in operation["parameters"] if p["in"] == "header"]
     assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
     assert operation["responses"]["409"]["description"].startswith("A request with this Idempotency-Key")
+
+
+@pytest.mark.django_db
+def test_post_tags_replays_too_and_a_key_is_bound_to_its_route(api):
+    first = post(api, {"name": "home"}, path="/api/user_a/tags")
+    again = post(api, {"name": "home"}, path="/api/user_a/tags")
+    on_tasks = post(api, {"name": "home"}, path=URL)  # same key and body, another route
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content and again["Idempotent-Replayed"] == "true"  # not 409 "already exists"
+    assert on_tasks.status_code == 422 and on_tasks.json()["detail"][0]["type"] == "idempotency_key_reused"
+    assert [t["name"] for t in api.get("/api/user_a/tags").json()["tags"]] == ["home"]

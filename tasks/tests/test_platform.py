@@ -86,6 +86,10 @@ def test_openapi_schema_documents_every_contract_route(service: WebServer) -> No
         "/api/{user_id}/tasks": {"get", "post"},
         "/api/{user_id}/tasks/{task_id}": {"get", "put", "patch", "delete"},
         "/api/{user_id}/tasks/{task_id}/complete": {"patch"},
+        "/api/{user_id}/tasks/{task_id}/tags": {"post"},
+        "/api/{user_id}/tasks/{task_id}/tags/{tag_id}": {"delete"},
+        "/api/{user_id}/tags": {"get", "post"},
+        "/api/{user_id}/tags/{tag_id}": {"delete"},
     }
     assert {"/health", "/health/ready"} <= set(paths)
     assert schema["components"]["securitySchemes"]["BetterAuthBearer"] == {
@@ -104,7 +108,8 @@ def test_openapi_schema_documents_every_contract_route(service: WebServer) -> No
     assert set(item) == {"loc", "msg", "type"}
     task = schema["components"]["schemas"]["Task"]
     assert set(task["properties"]) == {"id", "user_id", "title", "description", "is_completed", "created_at",
-                                       "updated_at"}
+                                       "updated_at", "priority", "due_date", "recurrence_pattern",
+                                       "recurrence_end_date", "tags"}
     assert task["properties"]["description"].get("nullable") is True
     assert task["properties"]["created_at"]["format"] == "date-time"
     request = schema["components"]["schemas"]["TaskRequest"]["properties"]

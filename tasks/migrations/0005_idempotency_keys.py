@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tasks', '0003_support_group'),
+        ('tasks', '0004_planning_fields_and_tags'),
     ]
 
     operations = [
