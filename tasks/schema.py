@@ -104,6 +104,11 @@ LIST_PARAMETERS = [
     OpenApiParameter("sort_by", str, enum=SORTS, default="created_at",
                      description="priority: high > medium > low; due_date: tasks without one last"),
     OpenApiParameter("order", str, enum=ORDERS, default="desc", description="Ties by id in the same direction"),
+    OpenApiParameter("limit", int, description="1-200: a keyset page of this many tasks; without it, the whole list"),
+    OpenApiParameter("cursor", str, description="Opaque: from the Link rel=\"next\" URL of the previous page, "
+                                                "valid only with the same filters and sort"),
+    OpenApiParameter("Link", str, OpenApiParameter.HEADER, response=[200],
+                     description='<next page URL>; rel="next" (absolute), when a limit was given and more tasks follow'),
 ]
 
 COMMON_ERRORS = {
@@ -126,7 +131,8 @@ IDEMPOTENCY_ERRORS = {
                                           "for a different request"),
 }
 NOT_FOUND = {404: OpenApiResponse(Error, "Task not found (or not yours)")}
-QUERY_ERRORS = {422: OpenApiResponse(ValidationError, 'A bad value of a list parameter, at ["query", name]')}
+QUERY_ERRORS = {422: OpenApiResponse(ValidationError, 'A bad value of a list parameter, limit or cursor (forged, '
+                                                     'or from another query), at ["query", name]')}
 PATH_ERRORS = {422: OpenApiResponse(ValidationError, "task_id is not an integer"), **NOT_FOUND}
 HEADERS = [WWW_AUTHENTICATE, RETRY_AFTER, ALLOW]
 

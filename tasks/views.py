@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from . import recurrence, tagging
 from .exceptions import RequestValidationError, ServiceUnavailable
 from .idempotency import idempotent
-from .listing import parse_list_query
+from .keyset import list_page
 from .models import MAX_TASK_ID, Task
 from .permissions import IsPathOwner
 from .schema import HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS
@@ -76,8 +76,9 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
 
     def list(self, request: Request, user_id: str) -> Response:
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
-        tasks = Task.objects.listed(user_id, parse_list_query(request.query_params))
-        return Response({"tasks": tasks, "count": len(tasks)} if settings.TASK_LIST_FORMAT == "object" else tasks)
+        as_object = settings.TASK_LIST_FORMAT == "object"
+        tasks, count, headers = list_page(request, user_id, counted=as_object)
+        return Response({"tasks": tasks, "count": count} if as_object else tasks, headers=headers)
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes
