@@ -131,7 +131,8 @@ def test_without_limit_the_whole_list_and_no_link(api, tasks_a):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("raw", "type_"), [
     ("0", "greater_than_equal"), ("201", "less_than_equal"), ("-3", "greater_than_equal"),
-    ("abc", "int_parsing"), ("1.5", "int_parsing"), ("", "int_parsing"),
+    ("abc", "int_parsing"), ("1.5", "int_parsing"), ("", "int_parsing"), ("--5", "int_parsing"),
+    ("\uff15", "int_parsing"), ("9" * 5000, "less_than_equal"), ("-" + "9" * 30, "greater_than_equal"),
 ])
 def test_a_bad_limit_is_422_at_query_limit(api, raw, type_):
     response = api.get(f"{URL}?limit={raw}")
