@@ -152,7 +152,8 @@ def start_web(env: dict[str, str], tmp_dir: Path, wait_ready: bool = True) -> We
         try:
             if requests.get(server.url + "/health", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        # A read timeout too: on a loaded machine a booting worker may take over 1 s to answer.
+        except (requests.ConnectionError, requests.Timeout):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             server.stop()
