@@ -26,7 +26,7 @@ OUT = ROOT / "bench" / "out"
 SECRET = "bench-better-auth-secret-0123456789abcdef"
 ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 USERS, TASKS = 100, 1000
-WRITES = {"patch", "complete", "create", "delete", "mix", "open"}
+WRITES = {"patch", "complete", "create", "create_key", "delete", "mix", "open"}
 # The targets, as ratios to the reference (same run) and absolute latencies.
 RATIO_TARGETS = {"get_one": 0.5, "patch": 0.35, "create": 0.35, "complete": 0.35, "mix": 0.33, "list": 0.1,
                  "list_revalidate": 0.4}

@@ -76,6 +76,14 @@ function handlers.create()
   return wrk.format("POST", "/api/" .. data.users[u] .. "/tasks", hjson[u],
     '{"title":"bench-new ' .. tid .. "-" .. counter .. '","description":"Created by the benchmark"}')
 end
+function handlers.create_key()  -- create with a fresh Idempotency-Key: the keyed path's cost
+  local u = math.random(n_users)
+  counter = counter + 1
+  local headers = {Authorization = hjson[u].Authorization, ["X-Forwarded-Proto"] = "https",
+                   ["Content-Type"] = "application/json", ["Idempotency-Key"] = "bench-" .. tid .. "-" .. counter .. "-" .. math.random(1e9)}
+  return wrk.format("POST", "/api/" .. data.users[u] .. "/tasks", headers,
+    '{"title":"bench-new ' .. tid .. "-" .. counter .. '","description":"Created by the benchmark"}')
+end
 function handlers.delete()
   -- Past the end of the slice it wraps around: those deletes are 404s and counted.
   if pool_pos > pool_end then pool_pos = pool_start end

@@ -23,7 +23,7 @@ class RequestValidationError(APIException):
 
 class Conflict(APIException):
     """The request is well-formed but clashes with what exists (a tag name taken, a tag
-    already on the task)."""
+    already on the task, an Idempotency-Key whose first request is still running)."""
 
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Conflict"

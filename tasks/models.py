@@ -320,3 +320,24 @@ class TaskTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: task {self.task_id} deleted"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer to a POST sent with an `Idempotency-Key`, kept so that a retry gets the
+    same answer instead of a second create (tasks.idempotency)."""
+
+    pk = models.CompositePrimaryKey("user_id", "key")
+    user_id = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)
+    # sha256 of method, route and canonical JSON body: the same key with another request is a 422.
+    fingerprint = models.BinaryField()
+    status = models.PositiveSmallIntegerField()
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField()  # the rendered bytes, replayed as they were sent
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "task_idempotency_keys"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"

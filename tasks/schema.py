@@ -84,6 +84,16 @@ WWW_AUTHENTICATE = OpenApiParameter("WWW-Authenticate", str, OpenApiParameter.HE
 RETRY_AFTER = OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, response=[429, 503], description="Seconds")
 ALLOW = OpenApiParameter("Allow", str, OpenApiParameter.HEADER, response=[405], description="The allowed methods")
 LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[201], description="The new task's URL")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="1-255 printable ASCII characters, per user. A retry with the same key and body within 24 h "
+                "answers the first answer again (Idempotent-Replayed: true) and creates nothing; another body "
+                "is a 422, a retry while the first still runs a 409.",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed", str, OpenApiParameter.HEADER, response=[201], enum=["true"],
+    description="Present on a replayed answer (same Idempotency-Key and body as an earlier request)",
+)
 TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH, description="The task's id")
 # Sync (API.md "Sync"): versions of a task or list, and the conditional requests on them.
 ETAG = OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200, 201, 304, 412],
@@ -107,6 +117,11 @@ LIST_PARAMETERS = [
     OpenApiParameter("sort_by", str, enum=SORTS, default="created_at",
                      description="priority: high > medium > low; due_date: tasks without one last"),
     OpenApiParameter("order", str, enum=ORDERS, default="desc", description="Ties by id in the same direction"),
+    OpenApiParameter("limit", int, description="1-200: a keyset page of this many tasks; without it, the whole list"),
+    OpenApiParameter("cursor", str, description="Opaque: from the Link rel=\"next\" URL of the previous page, "
+                                                "valid only with the same filters and sort"),
+    OpenApiParameter("Link", str, OpenApiParameter.HEADER, response=[200],
+                     description='<next page URL>; rel="next" (absolute), when a limit was given and more tasks follow'),
 ]
 
 COMMON_ERRORS = {
@@ -123,8 +138,14 @@ BODY_ERRORS = {
     415: OpenApiResponse(Error, "Body is not application/json"),
     422: OpenApiResponse(ValidationError, "Validation error"),
 }
+IDEMPOTENCY_ERRORS = {
+    409: OpenApiResponse(Error, "A request with this Idempotency-Key is still in progress"),
+    422: OpenApiResponse(ValidationError, "Validation error, a bad Idempotency-Key, or a key already used "
+                                          "for a different request"),
+}
 NOT_FOUND = {404: OpenApiResponse(Error, "Task not found (or not yours)")}
-QUERY_ERRORS = {422: OpenApiResponse(ValidationError, 'A bad value of a list parameter, at ["query", name]')}
+QUERY_ERRORS = {422: OpenApiResponse(ValidationError, 'A bad value of a list parameter, limit or cursor (forged, '
+                                                     'or from another query), at ["query", name]')}
 PATH_ERRORS = {422: OpenApiResponse(ValidationError, "task_id is not an integer"), **NOT_FOUND}
 HEADERS = [WWW_AUTHENTICATE, RETRY_AFTER, ALLOW]
 
@@ -157,9 +178,9 @@ TASK_OPERATIONS = {
                        operation_id="api_tasks_list"),
     "create": _operation(
         "Create a task",
-        {201: TaskSerializer, **BODY_ERRORS},
+        {201: TaskSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS},
         detail=False,
-        headers=(LOCATION, ETAG),
+        headers=(LOCATION, ETAG, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED),
     ),
     "retrieve": _operation("Get a task", {200: TaskSerializer, **PATH_ERRORS, **NOT_MODIFIED}, headers=READ),
     "update": _operation(
@@ -187,8 +208,10 @@ def _tag_operation(summary: str, responses: dict[int, Any], parameters: tuple = 
 
 TAG_OPERATIONS = {
     "list": _tag_operation("List the user's tags, by name", {200: TagList}),
-    "create": _tag_operation("Create a tag", {201: TagSerializer, **BODY_ERRORS,
-                             409: OpenApiResponse(Error, "Tag '<name>' already exists")}, request=TagSerializer),
+    "create": _tag_operation("Create a tag", {201: TagSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS,
+                             409: OpenApiResponse(Error, "Tag '<name>' already exists, or a request with this "
+                                                         "Idempotency-Key is still in progress")},
+                             parameters=(IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED), request=TagSerializer),
     "destroy": _tag_operation("Delete a tag; it leaves every task that had it", {204: None, **TAG_PATH_ERRORS},
                               parameters=(TAG_ID,)),
     "attach": _tag_operation(

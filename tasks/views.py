@@ -19,7 +19,8 @@ from . import recurrence, sync, tagging
 from .conditional import (if_match_holds, if_match_versions, list_etag, list_query, none_match,
                           not_modified_if_matching, task_etag, with_etag)
 from .exceptions import RequestValidationError, ServiceUnavailable
-from .listing import parse_list_query
+from .idempotency import idempotent
+from .keyset import list_page
 from .models import MAX_TASK_ID, Task
 from .owners import record_owner
 from .permissions import IsPathOwner
@@ -88,7 +89,8 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
         record_owner(request.auth.payload)
 
     def list(self, request: Request, user_id: str) -> Response:
-        query, shape, asked = parse_list_query(request.query_params), settings.TASK_LIST_FORMAT, list_query(request)
+        # Query, limit and cursor are validated by list_page, every error at once.
+        shape, asked = settings.TASK_LIST_FORMAT, list_query(request)
         if "If-None-Match" in request.headers:
             # Revalidation without reading a task: the owner's sequence position alone
             # says whether this list can have changed.
@@ -96,9 +98,10 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
             if none_match(request, etag):
                 return with_etag(Response(status=304), etag)
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
-        tasks = Task.objects.listed(user_id, query)
-        body = {"tasks": tasks, "count": len(tasks)} if shape == "object" else tasks
-        return with_etag(Response(body), list_etag(user_id, tasks.version, shape, asked))
+        as_object = shape == "object"
+        tasks, count, headers = list_page(request, user_id, counted=as_object)
+        response = Response({"tasks": tasks, "count": count} if as_object else tasks, headers=headers)
+        return with_etag(response, list_etag(user_id, tasks.version, shape, asked))
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes
@@ -106,6 +109,7 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
         pk = task_pk(task_id)
         return found(pk and Task.objects.row(user_id, pk))
 
+    @idempotent
     def create(self, request: Request, user_id: str) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -150,6 +154,7 @@ class TagViewSet(viewsets.ViewSet):
         return Response({"tags": tags, "count": len(tags)})
 
     @TAG_OPERATIONS["create"]
+    @idempotent
     def create(self, request: Request, user_id: str) -> Response:
         serializer = TagSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
