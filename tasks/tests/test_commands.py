@@ -215,6 +215,20 @@ def test_verify_token_refuses_with_the_api_verdict_and_the_reason(make_token, to
     assert out.getvalue().startswith("header: ") and settings.BETTER_AUTH_SECRET not in out.getvalue() + str(refused.value)
 
 
+def test_verify_token_with_a_damaged_last_signature_character_shows_header_and_claims(make_token):
+    token = make_token("sub_ada", email="ada@example.com")
+    damaged = token[:-1] + ("B" if token[-1] != "B" else "C")  # non-canonical base64url: PyJWT's "Invalid crypto padding"
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_token", damaged, stdout=out)
+
+    assert 'header: {"alg":"HS256","typ":"JWT"}' in out.getvalue() and '"email":"ada@example.com"' in out.getvalue()
+    assert "(unreadable)" not in out.getvalue()
+    assert 'Refused: the API answers 401 "Invalid token"' in str(refused.value)
+    assert "Signature invalid" in str(refused.value)
+
+
 def test_verify_token_exits_non_zero_as_a_subprocess(make_token):
     refused = manage("verify_token", make_token("sub_ada", lifetime=-60))
     accepted = manage("verify_token", make_token("sub_ada"))

@@ -6,7 +6,7 @@ import jwt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tasks.authentication import MAX_SUBJECT_LENGTH
+from tasks.token_shape import MAX_SUBJECT_LENGTH, usable_subject
 
 
 class Command(BaseCommand):
@@ -25,8 +25,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, sub: str, ttl: int, email: str | None, name: str | None, force: bool, **options: Any) -> None:
         if settings.IS_PRODUCTION and not force:
             raise CommandError("Refusing to mint a token in production (pass --force if you really mean it).")
-        if not 0 < len(sub) <= MAX_SUBJECT_LENGTH:
-            raise CommandError(f"SUB must be 1 to {MAX_SUBJECT_LENGTH} characters.")
+        if not usable_subject(sub):
+            raise CommandError(f"SUB must be 1 to {MAX_SUBJECT_LENGTH} characters, none of them control characters.")
         if ttl <= 0:
             raise CommandError("--ttl must be a positive number of seconds.")
         if not settings.BETTER_AUTH_SECRET:
