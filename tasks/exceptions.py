@@ -66,6 +66,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.error("Unhandled error", exc_info=exc)
         set_rollback()
         return Response({"detail": "Internal server error"}, status=500)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        # The contract: a 401 carries no Allow, which would tell an unauthenticated client
+        # that the route exists and what it takes. DRF's finalize_response adds the view's
+        # default headers after this handler, so they are dropped at their source.
+        view = context.get("view")
+        getattr(view, "headers", {}).pop("Allow", None)
     if isinstance(exc, RequestValidationError):
         response.data = {"detail": exc.errors}
     elif isinstance(exc, ValidationError):
