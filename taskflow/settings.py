@@ -215,6 +215,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["tasks.content.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tasks.content.ORJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tasks.content.JSONOnlyNegotiation",
+    "DEFAULT_METADATA_CLASS": "tasks.content.RouteMetadata",
     "EXCEPTION_HANDLER": "tasks.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["tasks.throttling.SubjectRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
