@@ -253,3 +253,35 @@ def test_shell_auto_imports_the_models_for_the_readme_snippet(committed_sub):
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("\n[] 1\n") and "objects imported automatically" in done.stdout
+
+
+# --- every command, the database unreachable -------------------------------------------------------
+def manage_with(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, input="", capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("export_user", "sub_ada"), ("purge_user", "sub_ada", "--yes"), ("createsupportuser", "ada@example.com",
+     "--password-stdin"), ("seed_demo", "--users", "1", "--tasks", "1"), ("adopt_fastapi_db",)],
+    ids=lambda args: args[0],
+)
+def test_every_command_with_the_database_unreachable_fails_in_one_line(args: tuple[str, ...]) -> None:
+    from .conftest import free_port
+
+    done = manage_with(f"postgres://postgres@127.0.0.1:{free_port()}/nowhere", *args)
+
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("CommandError: Database unavailable (")
+    assert lines[0].endswith("; check DATABASE_URL")
+
+
+def test_adopt_fastapi_db_on_a_non_postgresql_database_fails_in_one_line(tmp_path) -> None:
+    done = manage_with(f"sqlite:///{tmp_path / 'db.sqlite3'}", "adopt_fastapi_db")
+
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "CommandError: adopt_fastapi_db needs PostgreSQL (FastAPI's database); DATABASE_URL points at sqlite"]

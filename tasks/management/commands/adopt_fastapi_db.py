@@ -2,13 +2,14 @@
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.core.management.base import CommandError
+from django.db import connection, transaction
 
 from tasks import adoption
+from tasks.management.base import TaskflowCommand
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Adopt the database of the FastAPI TaskFlow: check that its `tasks` table is the one FastAPI "
         "created, convert it in one locked transaction to what migration tasks.0001 creates (bigint identity "
@@ -17,6 +18,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError(f"adopt_fastapi_db needs PostgreSQL (FastAPI's database); DATABASE_URL points at "
+                               f"{connection.vendor}")
         if adoption.is_adopted():
             self.stdout.write("tasks.0001_initial is already applied: nothing to adopt.")
         else:

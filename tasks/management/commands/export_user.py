@@ -2,14 +2,15 @@
 from typing import Any
 
 import orjson
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from tasks.management.base import TaskflowCommand
 from tasks.models import Owner, Task
 
 OWNER_FIELDS = ["sub", "email", "name", "first_seen", "last_seen"]
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Print, as JSON, everything stored about the user SUB, for a data-portability request: "
         '{"owner": {...} or null, "tasks": [...]}, the tasks exactly as the API serves them, newest first.'

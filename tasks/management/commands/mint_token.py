@@ -4,12 +4,13 @@ from typing import Any
 
 import jwt
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from tasks.management.base import TaskflowCommand
 from tasks.token_shape import MAX_SUBJECT_LENGTH, usable_subject
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Print an HS256 token for SUB signed with BETTER_AUTH_SECRET, as the frontend would mint it. "
         "For local use and tests; refuses in production unless --force."

@@ -2,14 +2,15 @@
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
+from tasks.management.base import TaskflowCommand
 from tasks.models import Owner, Task
 from tasks.owners import forget_owner
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Delete all tasks of the user SUB and their owner-directory row (e.g. after an account "
         "deletion). Asks for confirmation unless --yes; without a terminal, --yes is required."

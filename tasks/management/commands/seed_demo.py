@@ -5,10 +5,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from django.db.models import Count
 
+from tasks.management.base import TaskflowCommand
 from tasks.models import Task
 
 DEMO_PREFIX = "demo-user-"
@@ -47,7 +48,7 @@ def demo_rows(user_id: str, count: int, now: datetime) -> Iterator[tuple[Any, ..
         yield (user_id, title, description, rng.random() < 0.3, created, updated)
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Create N demo users (demo-user-0001...) with M realistic tasks each. Idempotent: users "
         "that already have M tasks are skipped; --reset deletes every demo user's tasks first."

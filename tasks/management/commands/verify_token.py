@@ -2,10 +2,11 @@
 from typing import Any
 
 import orjson
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from rest_framework.exceptions import AuthenticationFailed
 
 from tasks.authentication import BetterAuthJWTAuthentication
+from tasks.management.base import TaskflowCommand
 from tasks.token_shape import readable_parts
 
 
@@ -19,7 +20,7 @@ def reasons(exc: BaseException) -> list[str]:
     return chain
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Say whether the running configuration (BETTER_AUTH_SECRET, issuer, audience, leeway) accepts TOKEN, "
         "with the verdict the API would give and why; prints the token's header and claims, unverified. "
