@@ -6,7 +6,7 @@ for the FastAPI original reads our 422 bodies unchanged (tasks.exceptions render
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.validators import MaxLengthValidator, MinLengthValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
@@ -41,10 +41,22 @@ class StrictCharField(PydanticCodesMixin, serializers.CharField):
         self.min_chars = kwargs.pop("min_length", 0)
         self.max_chars = kwargs.pop("max_length")
         super().__init__(allow_blank=not self.min_chars, **kwargs)  # for the schema, as below
-        # Read by drf-spectacular for minLength/maxLength; never run (run_validation below
-        # applies the same limits itself, under Pydantic's error names).
-        self.validators = [MaxLengthValidator(self.max_chars)] + (
-            [MinLengthValidator(self.min_chars)] if self.min_chars else [])
+        # Read by drf-spectacular for /openapi.json; never run (to_internal_value applies the
+        # same rules itself, under Pydantic's error names).
+        self.validators = [RegexValidator(self.schema_pattern())]
+        if not self.trim_whitespace:
+            self.validators.append(MaxLengthValidator(self.max_chars))
+
+    def schema_pattern(self) -> str:
+        """The rule as a pattern, so a schema-driven client (or fuzzer) reads it exactly: no NUL,
+        and for trimmed fields the length of what is left after str.strip() (Python's `\s`
+        is the same whitespace), not of what was sent."""
+        if not self.trim_whitespace:
+            return r"^[^\x00]*$"
+        if self.max_chars < 2:
+            return rf"^\s*[^\s\x00]{{{self.min_chars},{self.max_chars}}}\s*$"
+        inner = f"(?:[^\\x00]{{0,{self.max_chars - 2}}}[^\\s\\x00])"
+        return rf"^\s*[^\s\x00]{inner}{'?' if self.min_chars <= 1 else ''}\s*$"
 
     def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
