@@ -4,6 +4,7 @@ production refusal sits at the bottom. README.md lists every variable."""
 import os
 import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,6 +79,10 @@ BETTER_AUTH_URL = env_str("BETTER_AUTH_URL")
 BETTER_AUTH_ISSUER = env_str("BETTER_AUTH_ISSUER")
 BETTER_AUTH_AUDIENCE = env_str("BETTER_AUTH_AUDIENCE")
 JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 10)
+# Admin login throttling (django-axes): this many failures lock the account, and the
+# address, for the cool-off; README "For support staff" says how to unlock.
+ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+ADMIN_LOGIN_COOLOFF_MINUTES = env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15)
 
 
 # --- Better Auth's JWKS (asymmetric tokens; see README "Better Auth: HS256 and JWKS") ---
@@ -123,6 +128,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "tasks",
 ]
 
@@ -139,7 +145,22 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes first: a locked account or address is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Failures are counted in PostgreSQL (axes' database handler), so every worker and
+# instance agrees. Either limit locks: one account from anywhere, or one address trying
+# many accounts.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The client's address as the platform's router reports it (it is the only peer).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 ROOT_URLCONF = "taskflow.urls"
 WSGI_APPLICATION = "taskflow.wsgi.application"
@@ -297,6 +318,8 @@ problems = [
         (IS_PRODUCTION and DEBUG, "DEBUG must be off in production"),
         (IS_PRODUCTION and not ALLOWED_HOSTS, "ALLOWED_HOSTS is required in production"),
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
+        (ADMIN_LOGIN_FAILURE_LIMIT <= 0, "ADMIN_LOGIN_FAILURE_LIMIT must be positive"),
+        (ADMIN_LOGIN_COOLOFF_MINUTES <= 0, "ADMIN_LOGIN_COOLOFF_MINUTES must be positive"),
         (
             bool(RATE_LIMIT) and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", RATE_LIMIT),
             f"RATE_LIMIT must look like 600/minute, not {RATE_LIMIT!r}",
