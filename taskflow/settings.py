@@ -295,6 +295,8 @@ LOGGING = {
         # answers are the API working as specified, not warnings.
         "django": {"handlers": [], "propagate": True},
         "django.request": {"level": "ERROR"},
+        # axes announces itself at every start, commands included; its lockouts are warnings.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 
