@@ -1,4 +1,5 @@
-"""The Procfile's web: process: gunicorn with taskflow/gunicorn.py, started from Python.
+"""The Procfile's web: process: `python -m taskflow.web APP [gunicorn options]` is gunicorn
+with taskflow/gunicorn.py, started from Python.
 
 gunicorn's own config module parses WEB_CONCURRENCY with int() when it is imported,
 before any config file runs, so `WEB_CONCURRENCY=abc gunicorn ...` ends in a traceback.
@@ -13,7 +14,8 @@ def main() -> None:
 
     from gunicorn.app.wsgiapp import run
 
-    sys.argv = ["gunicorn", "taskflow.wsgi", "--config", "python:taskflow.gunicorn", *sys.argv[1:]]
+    # The Procfile names the app (taskflow.wsgi), as gunicorn's own command line would.
+    sys.argv = ["gunicorn", "--config", "python:taskflow.gunicorn", *sys.argv[1:]]
     run()
 
 
