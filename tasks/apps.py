@@ -9,7 +9,7 @@ def set_statement_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
     """Bound every statement, so a stuck database costs a request seconds, not a worker."""
     from django.conf import settings
 
-    if connection.vendor == "postgresql" and settings.DB_STATEMENT_TIMEOUT_MS > 0:
+    if settings.DB_STATEMENT_TIMEOUT_MS > 0:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{settings.DB_STATEMENT_TIMEOUT_MS}ms"])
 
@@ -22,7 +22,7 @@ def load_timestamps_in_c(sender: Any, connection: Any, **kwargs: Any) -> None:
     `datetime.timezone.utc` values when the session's TimeZone is UTC, which Django sets
     whenever its own timezone is UTC; otherwise Django's loader stays.
     """
-    if connection.vendor != "postgresql" or connection.timezone != datetime.timezone.utc:
+    if connection.timezone != datetime.timezone.utc:
         return
     from .db import utc_timestamptz_loader
 

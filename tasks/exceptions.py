@@ -1,27 +1,13 @@
-"""The one error mapping: every failure leaves as the contract's JSON `{"detail": ...}`.
+"""TaskFlow's API exceptions, DRF-style: raise them anywhere; tasks.handlers renders them.
 
-DRF's handler is wrapped, not replaced, so it keeps rolling back the request's
-transaction and setting `WWW-Authenticate` / `Retry-After`.
+Only DRF's exception classes are imported here (never rest_framework.views, which loads
+the authentication classes that raise these): any module may import this one at the top.
 """
-import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, JsonResponse
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler as drf_exception_handler
-from rest_framework.views import set_rollback
-
-logger = logging.getLogger("tasks.errors")
-
-# How much of an oversized body we read and discard so the client sees our 413 rather
-# than a reset connection; past this the connection is simply closed.
-DISCARD_LIMIT = 64 * 1024 * 1024
+from rest_framework.exceptions import APIException
 
 
 class RequestValidationError(APIException):
@@ -51,71 +37,3 @@ class RequestTooLarge(APIException):
 
     def __init__(self) -> None:
         super().__init__(f"Request body larger than {settings.MAX_BODY_BYTES} bytes")
-
-
-def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    """DRF's EXCEPTION_HANDLER: map, then let DRF's handler render."""
-    # Connection trouble and timeouts are an outage (503); errors in our SQL or data stay 500s.
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        exc = ServiceUnavailable("Database unavailable")
-    elif isinstance(exc, RequestDataTooBig):
-        _discard_body(context["request"]._request)
-        exc = RequestTooLarge()
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        logger.error("Unhandled error", exc_info=exc)
-        set_rollback()
-        return Response({"detail": "Internal server error"}, status=500)
-    if response.status_code == status.HTTP_401_UNAUTHORIZED:
-        # The contract: a 401 carries no Allow, which would tell an unauthenticated client
-        # that the route exists and what it takes. DRF's finalize_response adds the view's
-        # default headers after this handler, so they are dropped at their source.
-        view = context.get("view")
-        getattr(view, "headers", {}).pop("Allow", None)
-    if isinstance(exc, RequestValidationError):
-        response.data = {"detail": exc.errors}
-    elif isinstance(exc, ValidationError):
-        response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-        response.data = {"detail": body_error_items(exc.get_full_details())}
-    return response
-
-
-def body_error_items(details: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
-    """DRF's error details as FastAPI's list of `{loc, msg, type}` under `body`."""
-    by_field = details if isinstance(details, dict) else {api_settings.NON_FIELD_ERRORS_KEY: details}
-    return [
-        {
-            "loc": ["body"] if field == api_settings.NON_FIELD_ERRORS_KEY else ["body", field],
-            "msg": str(error["message"]),
-            "type": str(error["code"]),
-        }
-        for field, errors in by_field.items()
-        for error in (errors if isinstance(errors, list) else [errors])
-    ]
-
-
-def _discard_body(request: HttpRequest) -> None:
-    stream = getattr(request, "_stream", None)
-    remaining = min(int(request.META.get("CONTENT_LENGTH") or 0), DISCARD_LIMIT)
-    while stream is not None and remaining > 0:
-        chunk = stream.read(min(remaining, 64 * 1024))
-        if not chunk:
-            break
-        remaining -= len(chunk)
-
-
-# --- Django's own error views, for what never reaches DRF (unknown non-API paths, bad hosts) ---
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Bad request"}, status=400)
-
-
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Forbidden"}, status=403)
-
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Not found"}, status=404)
-
-
-def server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"detail": "Internal server error"}, status=500)

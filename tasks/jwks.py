@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -108,8 +109,10 @@ class JWKSCache:
         refetch_interval: float = 5.0,
         refresh_after: float = 300.0,
         timeout: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
+        self.clock = clock  # injectable: tests move time instead of sleeping
         self.refetch_interval = refetch_interval
         self.refresh_after = refresh_after
         self.timeout = timeout
@@ -118,8 +121,10 @@ class JWKSCache:
         self._keys: dict[str, jwt.PyJWK] = {}  # the last good set; never expires
         self._good_at: float | None = None
         self._attempted_at: float | None = None
-        self._good_started_at: float | None = None  # when the fetch that gave the last good set began
-        self._unknown_since: dict[str, float] = {}  # kids not in any set yet -> when first seen
+        # Fetches are numbered as they begin (self.fetches); counting, not timing, says which
+        # fetch began after a kid was first seen, whatever the clock's resolution.
+        self._good_fetch = 0  # the number of the fetch that gave the last good set
+        self._unknown_since: dict[str, int] = {}  # kids in no set yet -> fetches begun when first seen
         self._fetching = False
 
     def signing_key(self, kid: str) -> jwt.PyJWK:
@@ -131,13 +136,13 @@ class JWKSCache:
                 return key
             if len(self._unknown_since) >= MAX_UNKNOWN_KIDS:
                 self._unknown_since.clear()  # a flood of forged kids: forgetting costs a 503, not a 401
-            first_seen = self._unknown_since.setdefault(kid, time.monotonic())
+            first_seen = self._unknown_since.setdefault(kid, self.fetches)  # fetches begun before it
             self._fetch_if_allowed()
             key = self._keys.get(kid)
             if key is not None:
                 self._unknown_since.pop(kid, None)
                 return key
-            if self._good_started_at is not None and self._good_started_at >= first_seen:
+            if self._good_fetch > first_seen:
                 raise UnknownSigningKey(f"The JWKS has no usable key with kid {kid!r}")
             # No key set fetched since this kid was first seen (the JWKS is down, or the
             # refetch interval forbids a fetch yet): the token may well be valid, so answer
@@ -158,7 +163,7 @@ class JWKSCache:
     # ---- all below run with self._changed held ----
 
     def _may_start_fetch(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         return not self._fetching and (
             self._attempted_at is None or now - self._attempted_at >= self.refetch_interval
         )
@@ -174,7 +179,7 @@ class JWKSCache:
 
     def _refresh_in_background_if_stale(self) -> None:
         # A known kid never waits for the network: the refresh runs beside the request.
-        stale = self._good_at is None or time.monotonic() - self._good_at >= self.refresh_after
+        stale = self._good_at is None or self.clock() - self._good_at >= self.refresh_after
         if stale and self._may_start_fetch():
             self._fetching = True
             threading.Thread(target=self._background_fetch, name="jwks-refresh", daemon=True).start()
@@ -187,8 +192,9 @@ class JWKSCache:
         """One HTTP attempt with the lock released; the result lands under the lock."""
         if not already_marked:
             self._fetching = True
-        started = self._attempted_at = time.monotonic()
+        self._attempted_at = self.clock()
         self.fetches += 1
+        number = self.fetches
         try:
             self._changed.release()
             try:
@@ -200,7 +206,7 @@ class JWKSCache:
             finally:
                 self._changed.acquire()
             if keys is not None:
-                self._keys, self._good_at, self._good_started_at = keys, time.monotonic(), started
+                self._keys, self._good_at, self._good_fetch = keys, self.clock(), number
         finally:
             self._fetching = False
             self._changed.notify_all()

@@ -9,17 +9,9 @@ from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from .rates import parse_rate
+
 logger = logging.getLogger(__name__)
-
-PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int] | None:
-    """"120/minute" -> (120, 60); "" -> None (no limit)."""
-    if not rate:
-        return None
-    count, _, period = rate.partition("/")
-    return int(count), PERIODS[period.strip().lower()]
 
 
 class SubjectRateThrottle(BaseThrottle):

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
 from tasks.management.base import TaskflowCommand
-from tasks.token_shape import MAX_SUBJECT_LENGTH, usable_subject
+from tasks.models import MAX_SUBJECT_LENGTH
+from tasks.token_shape import usable_subject
 
 
 class Command(TaskflowCommand):
