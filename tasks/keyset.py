@@ -135,16 +135,23 @@ def _raw_value(sort_by: str, row: dict[str, Any]) -> Any:
     return value.isoformat() if isinstance(value, datetime.datetime) else value
 
 
-def list_page(request: Request, user_id: str, counted: bool) -> tuple[TaskList, int | None, dict[str, str]]:
-    """The list route: its tasks, the size of the whole filtered list (when `counted`)
-    and its headers (`Link` when a next page exists). Without limit or cursor it is the
-    whole list, exactly as before."""
+def parse_list_request(request: Request, user_id: str) -> tuple[ListQuery, Page]:
+    """The list's filters, sort, limit and cursor; a 422 listing every bad one at once.
+    Before any answer, a 304 included: an invalid query names no list to be unchanged."""
     params = request.query_params
     try:
         query, errors = parse_list_query(params), []
     except RequestValidationError as exc:  # reported together with limit's and cursor's
         query, errors = None, exc.errors
-    page = parse_page(params, user_id, query, errors)
+    return query, parse_page(params, user_id, query, errors)  # type: ignore[return-value]
+
+
+def list_page(request: Request, user_id: str, query: ListQuery, page: Page,
+              counted: bool) -> tuple[TaskList, int | None, dict[str, str]]:
+    """The list route: its tasks, the size of the whole filtered list (when `counted`)
+    and its headers (`Link` when a next page exists). Without limit or cursor it is the
+    whole list, exactly as before."""
+    params = request.query_params
     if page.limit is None and page.after is None:
         tasks = Task.objects.listed(user_id, query)
         return tasks, len(tasks), {}

@@ -14,6 +14,24 @@ _DATE = r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
 _TIME = r"T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,6}))?)?"
 _OFFSET = r"(?P<offset>Z|z|[+-]\d{2}:\d{2})"
 MOMENT = re.compile(rf"{_DATE}(?:{_TIME}{_OFFSET}?)?")
+
+# MOMENT as /openapi.json states it, calendar included, so a schema-driven client (or the
+# fuzzer) only sends what parse_moment takes: real dates (29 February in leap years only),
+# hours 00-23, offsets up to 23:59, and no offset that moves 0001-01-01 or 9999-12-31 out
+# of range (offsets need a year 0002-9998). ASCII digits: `\d` also takes other scripts'.
+_YEAR = "(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_INNER_YEAR = "(?:000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = "(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+_SCHEMA_TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\\.[0-9]{1,6})?)?"
+
+
+def _schema_date(year: str) -> str:
+    return f"(?:{year}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+
+
+SCHEMA_PATTERN = (f"^(?:{_schema_date(_YEAR)}(?:{_SCHEMA_TIME}[Zz]?)?"
+                  f"|{_schema_date(_INNER_YEAR)}{_SCHEMA_TIME}[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$")
 SHAPE_HINT = "expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.ffffff]], or that with Z or an offset"
 
 

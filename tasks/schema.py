@@ -6,12 +6,15 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from .listing import ORDERS, SORTS
+from .keyset import MAX_LIMIT as MAX_PAGE
 from .models import Priority
-from .serializers import TagSerializer, TaskSerializer, TaskTagSerializer
+from .moments import SCHEMA_PATTERN
+from .sync import MAX_LIMIT as MAX_CHANGES, TOKEN_PATTERN
+from .serializers import TagNamesField, TagSerializer, TaskSerializer, TaskTagSerializer
 
 HIDDEN_ROUTES = {"^api(?:/.*)?$"}
 
@@ -46,8 +49,8 @@ class TagNamesSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
         if direction == "request":
-            return {"type": "array", "maxItems": 50, "description": "Tag names (trimmed, 1-50 characters); "
-                    "replaces the task's tags, creating missing ones", "items": {"type": "string", "minLength": 1, "maxLength": 50}}
+            return {"type": "array", "maxItems": 50, "description": "Tag names (trimmed, 1-50 characters, no NUL); "
+                    "replaces the task's tags, creating missing ones", "items": {"type": "string", "pattern": TagNamesField.name_field.schema_pattern()}}
         tag = {"type": "object", "required": ["id", "name", "color"], "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"}, "color": {"type": "string", "nullable": True}}}
         return {"type": "array", "items": tag, "description": "The task's tags, by name"}
@@ -57,11 +60,17 @@ class MomentSchema(OpenApiSerializerFieldExtension):
     target_class = "tasks.serializers.MomentField"
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
-        return {"type": "string", "nullable": True, "description": (
+        pattern = {"pattern": SCHEMA_PATTERN} if direction == "request" else {}
+        return {"type": "string", "nullable": True, **pattern, "description": (
             "An instant (RFC 3339 with Z or an offset; shown in UTC with Z), a floating local time "
             "YYYY-MM-DDTHH:MM[:SS[.ffffff]] (shown without offset, seconds included), or a date YYYY-MM-DD. "
             "null or \"\" clears it" if direction == "request" else
             "As given: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.ffffff] (floating) or an instant in UTC with Z")}
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+class LocationPart(serializers.Field):
+    """A 422's loc names fields by name and list items by index: ["body", "tags", 0]."""
 
 
 Error = inline_serializer("Error", {"detail": serializers.CharField()})
@@ -71,7 +80,7 @@ ValidationError = inline_serializer(
         "detail": inline_serializer(
             "ValidationErrorItem",
             {
-                "loc": serializers.ListField(child=serializers.CharField(), help_text='e.g. ["body", "title"]'),
+                "loc": serializers.ListField(child=LocationPart(), help_text='e.g. ["body", "title"] or ["body", "tags", 0]'),
                 "msg": serializers.CharField(),
                 "type": serializers.CharField(help_text="Pydantic v2's error type, e.g. string_too_short"),
             },
@@ -86,7 +95,7 @@ RETRY_AFTER = OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, resp
 ALLOW = OpenApiParameter("Allow", str, OpenApiParameter.HEADER, response=[405], description="The allowed methods")
 LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[201], description="The new task's URL")
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key", {"type": "string", "pattern": "^[ -~]{1,255}$"}, OpenApiParameter.HEADER, required=False,
     description="1-255 printable ASCII characters, per user. A retry with the same key and body within 24 h "
                 "answers the first answer again (Idempotent-Replayed: true) and creates nothing; another body "
                 "is a 422, a retry while the first still runs a 409.",
@@ -99,27 +108,33 @@ TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH, description="T
 # Sync (API.md "Sync"): versions of a task or list, and the conditional requests on them.
 ETAG = OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200, 201, 304, 412],
                         description="Strong tag of this task or list body (at 412: the task's current one)")
+# Any string is a well-formed header here: tags this server did not issue simply do not match.
 IF_NONE_MATCH = OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER,
-                                 description="Entity tags (or *); a match (weak comparison) answers 304 without a body")
+                                 description="Entity tags (or *), comma-separated; one that matches the current ETag "
+                                             "(weak comparison) answers 304 without a body, anything else is ignored")
 IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER,
-                            description="Entity tags (or *): write only if the task's current ETag is listed, else 412")
+                            description="Entity tags (or *), comma-separated: write only if the task's current ETag "
+                                        "is listed (strong comparison), else 412 and nothing is written; a value "
+                                        "naming no current tag, malformed or empty included, is a 412")
 NOT_MODIFIED = {304: OpenApiResponse(None, "Not modified: If-None-Match named the current ETag; no body")}
 PRECONDITION_FAILED = {412: OpenApiResponse(Error, "Precondition failed: If-Match did not name the current ETag; "
                                                    "nothing was written")}
 READ = (ETAG, IF_NONE_MATCH)
 WRITE = (ETAG, IF_MATCH)
 TAG_ID = OpenApiParameter("tag_id", int, OpenApiParameter.PATH, description="The tag's id")
+NO_NUL = {"type": "string", "pattern": "^[^\\x00]*$"}  # a NUL in a query value is a 422
 LIST_PARAMETERS = [
-    OpenApiParameter("search", str, description="Case-insensitive substring of title or description"),
+    OpenApiParameter("search", NO_NUL, description="Case-insensitive substring of title or description"),
     OpenApiParameter("priority", str, enum=Priority.values),
-    OpenApiParameter("tags", str, many=True, explode=True,
+    OpenApiParameter("tags", NO_NUL, many=True, explode=True,
                      description="Repeatable: tasks that have all of these tag names"),
     OpenApiParameter("is_completed", bool, description="true or false"),
     OpenApiParameter("sort_by", str, enum=SORTS, default="created_at",
                      description="priority: high > medium > low; due_date: tasks without one last"),
     OpenApiParameter("order", str, enum=ORDERS, default="desc", description="Ties by id in the same direction"),
-    OpenApiParameter("limit", int, description="1-200: a keyset page of this many tasks; without it, the whole list"),
-    OpenApiParameter("cursor", str, description="Opaque: from the Link rel=\"next\" URL of the previous page, "
+    OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                     description="1-200: a keyset page of this many tasks; without it, the whole list"),
+    OpenApiParameter("cursor", {"type": "string", "minLength": 1}, description="Opaque: from the Link rel=\"next\" URL of the previous page, "
                                                 "valid only with the same filters and sort"),
     OpenApiParameter("Link", str, OpenApiParameter.HEADER, response=[200],
                      description='<next page URL>; rel="next" (absolute), when a limit was given and more tasks follow'),
@@ -154,6 +169,16 @@ HEADERS = [WWW_AUTHENTICATE, RETRY_AFTER, ALLOW]
 def _operation(summary: str, responses: dict[int, Any], detail: bool = True, headers: tuple = (), **kwargs: Any) -> Any:
     parameters = [*HEADERS, *headers, *([TASK_ID] if detail else [])]
     return extend_schema(summary=summary, responses={**responses, **COMMON_ERRORS}, parameters=parameters, **kwargs)
+
+
+class ObjectListSchema(AutoSchema):
+    """A list route answers what its declared response says ({"tags", "count"}), never an
+    array of it, which drf-spectacular assumes of every `list` action."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        if getattr(self.view, "action", None) == "list":
+            return False
+        return super()._is_list_view(serializer)
 
 
 class TaskSchema(AutoSchema):
@@ -233,8 +258,10 @@ CHANGES = extend_schema(
     summary="What changed: every task (no since), or the changes after a sync token, in the order they happened",
     parameters=[
         *HEADERS,
-        OpenApiParameter("since", str, OpenApiParameter.QUERY, description=SYNC_TOKEN),
-        OpenApiParameter("limit", int, OpenApiParameter.QUERY, description="1-1000, default 1000; more: true when cut"),
+        OpenApiParameter("since", {"type": "string", "pattern": TOKEN_PATTERN}, OpenApiParameter.QUERY,
+                         description=SYNC_TOKEN),
+        OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_CHANGES}, OpenApiParameter.QUERY,
+                         description="1-1000, default 1000; more: true when cut"),
     ],
     responses={
         200: inline_serializer("Changes", {

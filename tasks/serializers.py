@@ -8,14 +8,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.validators import MaxLengthValidator, RegexValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from .models import MAX_SUBJECT_LENGTH, Priority, Recurrence
+from .models import MAX_SUBJECT_LENGTH, MAX_TASK_ID, Priority, Recurrence
 from .moments import CLEARED, Moment, parse_moment
 
 MAX_TAGS_PER_TASK = 50
+# What str.strip() removes (every str.isspace() character), spelled out: a schema's `\s`
+# is ECMA's in some tools and Python's in others, and the two differ (\x1c-\x1f, \x85, \ufeff).
+STRIPPED = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
 class PydanticCodesMixin:
@@ -53,15 +57,16 @@ class StrictCharField(PydanticCodesMixin, serializers.CharField):
             [] if self.trim_whitespace else [MaxLengthValidator(self.max_chars)]) + callers
 
     def schema_pattern(self) -> str:
-        r"""The rule as a pattern, so a schema-driven client (or fuzzer) reads it exactly: no NUL,
-        and for trimmed fields the length of what is left after str.strip() (Python's `\s`
-        is the same whitespace), not of what was sent."""
+        """The rule as a pattern, so a schema-driven client (or fuzzer) reads it exactly: no NUL,
+        and for trimmed fields the length of what is left after str.strip() (STRIPPED is
+        the same whitespace), not of what was sent."""
         if not self.trim_whitespace:
             return r"^[^\x00]*$"
+        space, solid = f"[{STRIPPED}]", f"[^{STRIPPED}\\x00]"
         if self.max_chars < 2:
-            return rf"^\s*[^\s\x00]{{{self.min_chars},{self.max_chars}}}\s*$"
-        inner = f"(?:[^\\x00]{{0,{self.max_chars - 2}}}[^\\s\\x00])"
-        return rf"^\s*[^\s\x00]{inner}{'?' if self.min_chars <= 1 else ''}\s*$"
+            return rf"^{space}*{solid}{{{self.min_chars},{self.max_chars}}}{space}*$"
+        inner = f"(?:[^\\x00]{{0,{self.max_chars - 2}}}{solid})"
+        return rf"^{space}*{solid}{inner}{'?' if self.min_chars <= 1 else ''}{space}*$"
 
     def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
@@ -244,6 +249,7 @@ class ColorField(StrictCharField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=7, allow_null=True, required=False, **kwargs)
+        self.allow_blank = False  # "" is no color (a 422), and the schema must not offer it
         # Braces doubled: fail() formats the message.
         self.error_messages["string_pattern_mismatch"] = "String should match pattern '^#[0-9A-Fa-f]{{6}}$'"
 
@@ -252,6 +258,9 @@ class ColorField(StrictCharField):
         if not self.PATTERN.fullmatch(value):
             self.fail("string_pattern_mismatch")
         return value
+
+    def schema_pattern(self) -> str:
+        return f"^{self.PATTERN.pattern}$"
 
 
 class StrictIntegerField(PydanticCodesMixin, serializers.IntegerField):
@@ -274,5 +283,17 @@ class TagSerializer(ObjectBodyMixin, serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_TASK_ID})
+class IdField(StrictIntegerField):
+    """An id in a body: like one in a path, a number too large for bigint is simply not
+    found (the view's 404), never a 422. The JSON parser (orjson) hands integers beyond
+    64 bits over as floats; an integral float that large can only name no row."""
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, float) and data.is_integer() and abs(data) > MAX_TASK_ID:
+            return int(data)
+        return super().to_internal_value(data)
+
+
 class TaskTagSerializer(ObjectBodyMixin, serializers.Serializer):
-    tag_id = StrictIntegerField()
+    tag_id = IdField()

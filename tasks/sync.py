@@ -41,6 +41,11 @@ def _mac(user_id: str, payload: bytes) -> bytes:
     return salted_hmac("tasks.sync.token", user_id.encode() + b"\0" + payload).digest()[:_MAC_BYTES]
 
 
+# Every string of this shape decodes to a version-1 token (base64url of 25 bytes, the first
+# 0x01): one we did not issue for this user fails its MAC and is a 410, anything else a 422.
+TOKEN_PATTERN = r"^A[Q-Za-f][A-Za-z0-9_-]{32}$"
+
+
 def issue_token(user_id: str, seq: int) -> str:
     payload = _TOKEN.pack(_TOKEN_VERSION, seq)
     return base64.urlsafe_b64encode(payload + _mac(user_id, payload)).rstrip(b"=").decode()

@@ -20,12 +20,12 @@ from .conditional import (if_match_holds, if_match_versions, list_etag, list_que
                           not_modified_if_matching, task_etag, with_etag)
 from .exceptions import RequestValidationError, ServiceUnavailable
 from .idempotency import idempotent
-from .keyset import list_page
+from .keyset import list_page, parse_list_request
 from .models import MAX_TASK_ID, Task
 from .owners import record_owner
 from .permissions import IsPathOwner
 from .rendering import TaskRow
-from .schema import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, TaskSchema
+from .schema import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, ObjectListSchema, TaskSchema
 from .serializers import TaskSerializer, TagSerializer, TaskTagSerializer
 from .writes import create_task, update_task
 
@@ -89,7 +89,8 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
         record_owner(request.auth.payload)
 
     def list(self, request: Request, user_id: str) -> Response:
-        # Query, limit and cursor are validated by list_page, every error at once.
+        # Query, limit and cursor are validated first, every error at once (a 422 before a 304).
+        query, page = parse_list_request(request, user_id)
         shape, asked = settings.TASK_LIST_FORMAT, list_query(request)
         if "If-None-Match" in request.headers:
             # Revalidation without reading a task: the owner's sequence position alone
@@ -99,7 +100,7 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
                 return with_etag(Response(status=304), etag)
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
         as_object = shape == "object"
-        tasks, count, headers = list_page(request, user_id, counted=as_object)
+        tasks, count, headers = list_page(request, user_id, query, page, counted=as_object)
         response = Response({"tasks": tasks, "count": count} if as_object else tasks, headers=headers)
         return with_etag(response, list_etag(user_id, tasks.version, shape, asked))
 
@@ -147,6 +148,7 @@ class TagViewSet(viewsets.ViewSet):
     """A user's tags; per user exactly like tasks."""
 
     permission_classes = [IsPathOwner]
+    schema = ObjectListSchema()
 
     @TAG_OPERATIONS["list"]
     def list(self, request: Request, user_id: str) -> Response:

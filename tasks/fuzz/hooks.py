@@ -1,5 +1,7 @@
 """Schemathesis hooks for tasks/fuzz/run (loaded through SCHEMATHESIS_HOOKS)."""
 import os
+import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 import schemathesis
@@ -22,3 +24,27 @@ def unauthenticated_learns_nothing(ctx: Any, response: Any, case: Any) -> bool |
     if "allow" in {name.lower() for name in response.headers}:
         raise AssertionError("401 with an Allow header")
     return True
+
+
+# Values only the server can make: a schema states their shape, but a well-formed forgery
+# is still the contract's 422, which no generated "valid" value can avoid. Negative cases
+# keep sending garbage; the suite tests real cursors and keys (test_pages, test_idempotency).
+MAX_KEY = 255
+
+
+@schemathesis.hook
+def before_call(ctx: Any, case: Any, kwargs: Any) -> None:
+    """In positive cases: no cursor (only a Link header's next URL has a valid one), and an
+    Idempotency-Key made unique per request: a generated key used twice would be the
+    contract's 422 (another body) or a replay of an answer whose resource may since be
+    deleted (the stateful phase then calls it missing)."""
+    meta = getattr(case, "meta", None)
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    # Both are mutable mappings (headers a case-insensitive one), edited in place as the hook API asks.
+    if isinstance(case.query, MutableMapping):
+        case.query.pop("cursor", None)
+    headers = case.headers if isinstance(case.headers, MutableMapping) else {}
+    for name in list(headers):
+        if name.lower() == "idempotency-key" and isinstance(headers[name], str):
+            headers[name] = f"{headers[name][:MAX_KEY - 33]}-{uuid.uuid4().hex}"

@@ -241,6 +241,16 @@ def test_pages_are_stable_under_concurrent_inserts_and_deletes(service: WebServe
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("query", ["cursor=", "cursor=garbage", "limit=0", "limit=1&cursor=x"])
+def test_a_bad_page_is_422_even_when_if_none_match_would_match(api, tasks_a, query):
+    """An invalid query names no list that could be unchanged: the 422 comes before a 304."""
+    response = api.get(f"{URL}?{query}", HTTP_IF_NONE_MATCH="*")
+
+    assert response.status_code == 422, response.content
+    assert {e["loc"][1] for e in response.json()["detail"]} <= {"cursor", "limit"}
+
+
+@pytest.mark.django_db
 def test_openapi_documents_limit_cursor_and_link():
     operation = APIClient().get("/openapi.json").json()["paths"]["/api/{user_id}/tasks"]["get"]
 

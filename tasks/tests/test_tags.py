@@ -86,6 +86,18 @@ def test_bad_task_tag_bodies_are_422(owner, body, kind):
         "msg": "Field required" if kind == "missing" else "Input should be a valid integer"}
 
 
+@pytest.mark.parametrize("tag_id", [0, -1, 2**63, 2**64 + 1, -(10**25), 10**30])
+def test_a_tag_id_no_tag_can_have_is_404_like_a_path_id(owner, tag_id):
+    """Beyond bigint, and beyond the 64 bits the JSON parser keeps as an int, an id is
+    simply not found (API.md: like a too-large task_id), never a 422 or a 500."""
+    task = owner("POST", "/api/{u}/tasks", json={"title": "T"}).json()
+
+    response = owner("POST", f"/api/{{u}}/tasks/{task['id']}/tags", json={"tag_id": tag_id})
+
+    assert response.status_code == 404 and response.json() == {"detail": "Tag not found"}
+    assert owner("GET", f"/api/{{u}}/tasks/{task['id']}").json()["tags"] == []
+
+
 @pytest.mark.parametrize("method, path, body, name", [
     ("DELETE", "/api/{u}/tags/abc", None, "tag_id"),
     ("POST", "/api/{u}/tasks/abc/tags", {"tag_id": 1}, "task_id"),
