@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import UnreadablePostError
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from rest_framework import status
@@ -18,10 +19,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 logger = logging.getLogger("tasks.errors")
-
-# How much of an oversized body we read and discard so the client sees our 413 rather
-# than a reset connection; past this the connection is simply closed.
-DISCARD_LIMIT = 64 * 1024 * 1024
 
 
 class RequestValidationError(APIException):
@@ -53,14 +50,27 @@ class RequestTooLarge(APIException):
         super().__init__(f"Request body larger than {settings.MAX_BODY_BYTES} bytes")
 
 
+class RequestTimeout(APIException):
+    """The client stopped sending its body (CLIENT_TIMEOUT_SECONDS without a byte)."""
+
+    status_code = status.HTTP_408_REQUEST_TIMEOUT
+    default_detail = "Request body not received in time"
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: map, then let DRF's handler render."""
     # Connection trouble and timeouts are an outage (503); errors in our SQL or data stay 500s.
     if isinstance(exc, (OperationalError, InterfaceError)):
+        from .deadlines import database
+
+        database.failed(exc)  # logged once per outage, not per request
         exc = ServiceUnavailable("Database unavailable")
     elif isinstance(exc, RequestDataTooBig):
-        _discard_body(context["request"]._request)
+        # Nothing of the body is read: gunicorn (taskflow.workers) drains a small rest
+        # or closes the connection after this answer.
         exc = RequestTooLarge()
+    elif isinstance(exc, UnreadablePostError):
+        exc = RequestTimeout()
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.error("Unhandled error", exc_info=exc)
@@ -86,16 +96,6 @@ def body_error_items(details: dict[str, Any] | list[Any]) -> list[dict[str, Any]
         for field, errors in by_field.items()
         for error in (errors if isinstance(errors, list) else [errors])
     ]
-
-
-def _discard_body(request: HttpRequest) -> None:
-    stream = getattr(request, "_stream", None)
-    remaining = min(int(request.META.get("CONTENT_LENGTH") or 0), DISCARD_LIMIT)
-    while stream is not None and remaining > 0:
-        chunk = stream.read(min(remaining, 64 * 1024))
-        if not chunk:
-            break
-        remaining -= len(chunk)
 
 
 # --- Django's own error views, for what never reaches DRF (unknown non-API paths, bad hosts) ---
