@@ -23,6 +23,8 @@ monkey.patch_all()
 
 import os  # noqa: E402
 
+from taskflow.workers import stop_accepting_first  # noqa: E402
+
 
 def default_workers() -> int:
     # Cores this process may run on (a container's limit, not the host's count).
@@ -39,10 +41,12 @@ keepalive = 5
 # A worker whose event loop is blocked this long (not a slow request: that only blocks
 # its greenlet) is restarted.
 timeout = 30
-# On SIGTERM a worker closes its listening socket at once (new connections go to the
-# other instance: a proxy's connect fails and it retries elsewhere), then finishes the
-# requests it holds, for at most this long.
+# On SIGTERM the instance first refuses new connections (taskflow.workers: a proxy's
+# connect fails and it retries elsewhere, a POST included, as nothing was sent), the
+# workers accept what was already queued, close the socket and finish the requests they
+# hold, for at most this long.
 graceful_timeout = 20
+on_starting = stop_accepting_first
 # Load Django once in the master: a refused configuration stops the start with its
 # one-line reason instead of a crash loop of workers, and workers share memory pages.
 preload_app = True

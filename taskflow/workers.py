@@ -11,6 +11,9 @@ This adds:
   closed, a little is read so the client sees the answer rather than a reset, and the
   connection is closed. A 2 MB body is never read to answer that it is too big.
 """
+import ctypes
+import socket
+import struct
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +23,37 @@ from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
 DRAIN_LIMIT = 64 * 1024
+SO_ATTACH_FILTER = 26  # Linux <asm-generic/socket.h>
+
+
+def refuse_new_connections(listener: socket.socket) -> None:
+    """Make the kernel drop new connection attempts (SYNs) to `listener`, which stays
+    open: connections already queued are still accepted and served by the workers.
+
+    Closing a listening socket resets the connections in its accept queue, which a
+    proxy has already sent a request on (a POST it must not retry: a 502). With the
+    SYNs dropped instead, a client retries its SYN a second later, finds the socket
+    closed and is refused, and a proxy safely takes it to another instance. The filter
+    is one classic-BPF instruction, `ret #0` (keep 0 bytes: drop)."""
+    program = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0))
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", 1, ctypes.addressof(program)))
+    except OSError:  # not Linux, or not a socket that filters: plain close as before
+        pass
+
+
+def stop_accepting_first(arbiter: Any) -> None:
+    """gunicorn's on_starting hook: when the whole instance stops (SIGTERM/SIGINT to the
+    master), refuse new connections before the workers are told to finish. Only then:
+    a single worker's restart (HUP, max_requests) must not stop its siblings accepting."""
+    stop = arbiter.stop
+
+    def stop_after_refusing(graceful: bool = True) -> None:
+        for listener in arbiter.LISTENERS:
+            refuse_new_connections(listener.sock)
+        stop(graceful)
+
+    arbiter.stop = stop_after_refusing
 
 
 def unread_body_is_large(req: Any) -> bool:

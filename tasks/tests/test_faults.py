@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -22,7 +23,7 @@ import pytest
 import requests
 
 from tasks.tests import faultlab
-from tasks.tests.conftest import WebServer
+from tasks.tests.conftest import ROOT, WebServer, platform_env, procfile_command
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
@@ -89,48 +90,45 @@ def test_frozen_database_answers_503_within_bound_and_recovers(start_app: Callab
 @contextmanager
 def slow_clients(port: int, slowloris: int, silent: int) -> Iterator[list[int]]:
     """`slowloris` connections sending one header line a second (reconnecting when
-    closed, as the attack does) and `silent` ones that never send a byte."""
+    closed, as the attack does) and `silent` ones that never send a byte; one thread
+    drives them all, so the measuring client in this process is not starved of the GIL."""
     stop = threading.Event()
     opened = [0]
 
-    def open_socket() -> socket.socket | None:
+    def open_socket(first_line: bytes = b"") -> socket.socket | None:
         try:
-            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock = socket.create_connection(("127.0.0.1", port), timeout=2)
             opened[0] += 1
+            if first_line:
+                sock.sendall(first_line)
             return sock
         except OSError:
             return None
 
-    def loris() -> None:
-        sock = None
-        while not stop.is_set():
-            if sock is None:
-                sock = open_socket()
-                if sock is not None:
-                    try:
-                        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
-                    except OSError:
-                        sock = None
-            else:
+    def drive(lorises: list[socket.socket | None]) -> None:
+        while not stop.wait(1):
+            for i, sock in enumerate(lorises):
                 try:
+                    if sock is None:
+                        raise OSError
                     sock.sendall(b"X-Slow: 1\r\n")
                 except OSError:
-                    sock.close()
-                    sock = None
-            stop.wait(1)
-        if sock is not None:
-            sock.close()
+                    if sock is not None:
+                        sock.close()
+                    lorises[i] = open_socket(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        for sock in lorises:
+            if sock is not None:
+                sock.close()
 
     silent_socks = [s for s in (open_socket() for _ in range(silent)) if s is not None]
-    threads = [threading.Thread(target=loris, daemon=True) for _ in range(slowloris)]
-    for thread in threads:
-        thread.start()
+    lorises = [open_socket(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n") for _ in range(slowloris)]
+    driver = threading.Thread(target=drive, args=(lorises,), daemon=True)
+    driver.start()
     try:
         yield opened
     finally:
         stop.set()
-        for thread in threads:
-            thread.join(5)
+        driver.join(30)
         for sock in silent_socks:
             sock.close()
 
@@ -140,6 +138,7 @@ def test_slow_and_silent_clients_do_not_starve_the_service(start_app: Callable[.
     port = int(server.url.rsplit(":", 1)[1])
     sub = uuid.uuid4().hex
     tally = faultlab.Tally()
+    assert get_tasks(server, sub).status_code == 200  # warm: the pool's first connection
     with slow_clients(port, slowloris=200, silent=200) as opened:
         time.sleep(3)
         for _ in range(20):
@@ -232,7 +231,8 @@ def test_sigterm_of_one_instance_behind_nginx_loses_nothing(start_app: Callable[
         lost = faultlab.lost_writes(fault_db_url, tally)
         faultlab.report("sigterm_one_of_two_behind_nginx", tally, lost, posts_201=len(tally.created))
         counts = tally.counts()
-        assert counts["503"] == 0 and counts["other"] == 0, counts
+        nginx_log = (fault_dir / "nginx" / "error.log").read_text(errors="replace")
+        assert counts["503"] == 0 and counts["other"] == 0, (counts, nginx_log[-2000:])
         assert len(tally.created) > 0 and lost == 0
     finally:
         proxy.stop()
@@ -273,6 +273,10 @@ def test_pgbouncer_transaction_mode(start_app: Callable[..., WebServer], fault_d
     bouncer = faultlab.pgbouncer(fault_dir, fault_pg)
     pooled_url = f"postgres://postgres@127.0.0.1:{bouncer.port}/taskflow_faults"
     try:
+        # The release step (direct URL) stores the statement timeout as the role's setting.
+        release = subprocess.run(["bash", "-c", procfile_command("release")], cwd=ROOT, capture_output=True, text=True,
+                                 env=platform_env(fault_db_url, DB_STATEMENT_TIMEOUT_MS="1000"), timeout=300)
+        assert release.returncode == 0, release.stderr
         server = start_app(pooled_url, DB_POOLER="transaction", DB_STATEMENT_TIMEOUT_MS="1000")
         with faultlab.load(server.url) as tally:
             time.sleep(5)
