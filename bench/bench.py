@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 import psycopg
+from options import parse_args  # bench/ is on sys.path when run as bench/bench.py
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -273,27 +274,6 @@ def prepare_database(name: str, env: dict[str, str]) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE tasks")
     return url
-
-
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    parser.add_argument("--duration", type=float, default=10, help="Seconds per measured run (default 10).")
-    parser.add_argument("--warmup", type=float, default=3, help="Seconds of warm-up before each run (default 3).")
-    parser.add_argument("--open-seconds", type=float, default=30, help="Length of the paced 100-user run (default 30).")
-    parser.add_argument("--repeat", type=int, default=1, help="Runs of the 100-connection block; ratios are medians.")
-    parser.add_argument("--quick", action="store_true", help="A ~10-second smoke: few scenarios, short; fails only on errors.")
-    parser.add_argument("--only", help="Comma-separated scenarios of the 100-connection block to run (default all).")
-    parser.add_argument("--no-scaling", action="store_true", help="Skip the 10..500-connection series.")
-    parser.add_argument("--no-open", action="store_true", help="Skip the paced 100-user scenario.")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="Extra environment for both servers (e.g. GUNICORN_THREADS=8), repeatable.")
-    parser.add_argument("--label", default="", help="A note stored with the results.")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.duration, args.warmup, args.repeat = 2, 0, 1
-        args.no_scaling = args.no_open = True
-        args.only = args.only or "get_one,list,mix"
-    return args
 
 
 def main(argv: list[str]) -> int:

@@ -1,14 +1,15 @@
 """TaskFlow's one settings module: every knob is read from the environment in the
 first block, Django/DRF/CORS configuration is built from those names, and the
 production refusal sits at the bottom. README.md lists every variable."""
-import os
-import re
 import sys
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
+
+from taskflow import devdb
+from taskflow.env import env_bool, env_float, env_int, env_list, env_str
+from tasks.rates import is_valid_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,43 +18,14 @@ DEV_AUTH_SECRET = "dev-only-better-auth-secret-change-me-0123456789"
 DEV_SECRET_KEY = "django-insecure-dev-only-key"
 
 
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_number(name: str, default: float, kind: type = int, what: str = "a whole number") -> Any:
-    value = env_str(name)
-    if not value:
-        return default
-    try:
-        return kind(value)
-    except ValueError:
-        sys.exit(f"ImproperlyConfigured: {name} must be {what}, not {value!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    return env_number(name, default)
-
-
-def env_float(name: str, default: float) -> float:
-    return env_number(name, default, float, "a number")
-
-
-def env_bool(name: str, default: bool) -> bool:
-    return env_str(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
-
-
 # --- The environment, in one place -------------------------------------------------
 ENVIRONMENT = env_str("ENVIRONMENT", "development")
 IS_PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "" if IS_PRODUCTION else DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PRODUCTION else "localhost,127.0.0.1,[::1],testserver")
-DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+# Outside production, unset means the embedded PostgreSQL that bin/dev and bin/test start.
+DATABASE_URL = env_str("DATABASE_URL", "" if IS_PRODUCTION else devdb.url())
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
@@ -145,12 +117,18 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # /admin/ only: the API sets no cookie and needs no session, CSRF token or messages.
+    "tasks.admin_middleware.AdminOnlyMiddleware",
+    # Every response, API included: one header, and /docs may not be framed either.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+# Run by AdminOnlyMiddleware in this order, as if listed in MIDDLEWARE, for /admin/.
+ADMIN_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "taskflow.urls"
@@ -173,21 +151,23 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+# Any other URL (or none, in production) is refused in one line at the bottom.
+IS_POSTGRES_URL = urlsplit(DATABASE_URL).scheme in {"postgres", "postgresql"}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)} if IS_POSTGRES_URL else {}
+for database in DATABASES.values():
     # A database that does not answer must cost a request seconds, not a worker forever;
     # the statement timeout is set per connection in tasks.apps (Neon's pooler refuses
     # the `options` startup parameter).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
     if DB_POOL_SIZE > 0:
         # A request waits for a pooled connection at most as long as for a new one.
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"]["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_CONNECT_TIMEOUT}
+        database["CONN_MAX_AGE"] = 0
+        database["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_CONNECT_TIMEOUT}
     if DB_POOLER == "transaction":
         # Each transaction may run on another server connection: a statement prepared
         # on one is unknown on the next, and a named cursor would outlive its transaction.
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
-        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database["OPTIONS"]["prepare_threshold"] = None
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 CACHES = {
     "default": {
@@ -201,7 +181,7 @@ CACHES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Bodies above the limit are answered 413 by tasks.exceptions.
+# Bodies above the limit are answered 413 by tasks.handlers.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -237,7 +217,17 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
 SECURE_HSTS_PRELOAD = IS_PRODUCTION
 # The router terminates TLS and owns the http->https redirect; the contract forbids
 # the API itself from ever answering with a redirect.
-SILENCED_SYSTEM_CHECKS = ["security.W008"]
+SILENCED_SYSTEM_CHECKS = [
+    "security.W008",
+    # admin.E408-E410 look for the session, auth and messages middleware in MIDDLEWARE;
+    # they run for the admin from ADMIN_MIDDLEWARE (tasks/admin_middleware.py).
+    "admin.E408",
+    "admin.E409",
+    "admin.E410",
+    # security.W003 looks for CsrfViewMiddleware in MIDDLEWARE: it runs for /admin/, the
+    # only cookie-authenticated part, from ADMIN_MIDDLEWARE; the API takes bearer tokens.
+    "security.W003",
+]
 
 # --- REST framework, authentication, CORS, OpenAPI --------------------------------------
 REST_FRAMEWORK = {
@@ -246,7 +236,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["tasks.content.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tasks.content.ORJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tasks.content.JSONOnlyNegotiation",
-    "EXCEPTION_HANDLER": "tasks.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "tasks.handlers.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["tasks.throttling.SubjectRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
@@ -255,16 +245,13 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": None,
 }
 
-# Read by simplejwt's Token/TokenUser: Better Auth tokens carry `sub`, no jti, no type.
+# Only what simplejwt's Token.verify and TokenUser read: Better Auth tokens carry `sub`,
+# no jti, no type. Algorithm, keys and leeway go to each TokenBackend that
+# tasks.authentication builds; it parses the header itself.
 SIMPLE_JWT = {
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": BETTER_AUTH_SECRET,
     "USER_ID_CLAIM": "sub",
-    "USER_ID_FIELD": "id",
     "JTI_CLAIM": None,
     "TOKEN_TYPE_CLAIM": None,
-    "LEEWAY": JWT_LEEWAY_SECONDS,
-    "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
 CORS_ALLOW_CREDENTIALS = True
@@ -312,6 +299,11 @@ LOGGING = {
 problems = [
     reason
     for failed, reason in [
+        (IS_PRODUCTION and not DATABASE_URL, "DATABASE_URL is required in production"),
+        (
+            bool(DATABASE_URL) and not IS_POSTGRES_URL,
+            "DATABASE_URL must be a postgres:// or postgresql:// URL: TaskFlow runs on PostgreSQL only",
+        ),
         ("*" in CORS_ALLOWED_ORIGINS, "CORS_ORIGINS may not contain '*': list exact origins"),
         (IS_PRODUCTION and not BETTER_AUTH_SECRET, "BETTER_AUTH_SECRET is required in production"),
         (
@@ -327,7 +319,7 @@ problems = [
         (REDIS_TIMEOUT_SECONDS <= 0, "REDIS_TIMEOUT_SECONDS must be positive"),
         (CLIENT_TIMEOUT_SECONDS <= 0, "CLIENT_TIMEOUT_SECONDS must be positive"),
         (
-            bool(RATE_LIMIT) and not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", RATE_LIMIT),
+            not is_valid_rate(RATE_LIMIT),
             f"RATE_LIMIT must look like 600/minute, not {RATE_LIMIT!r}",
         ),
         (

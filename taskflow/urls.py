@@ -14,7 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler400 = "tasks.exceptions.bad_request"
-handler403 = "tasks.exceptions.permission_denied"
-handler404 = "tasks.exceptions.not_found"
-handler500 = "tasks.exceptions.server_error"
+handler400 = "tasks.handlers.bad_request"
+handler403 = "tasks.handlers.permission_denied"
+handler404 = "tasks.handlers.not_found"
+handler500 = "tasks.handlers.server_error"

@@ -49,7 +49,7 @@ def load_timestamps_in_c(sender: Any, connection: Any, **kwargs: Any) -> None:
     `datetime.timezone.utc` values when the session's TimeZone is UTC, which Django sets
     whenever its own timezone is UTC; otherwise Django's loader stays.
     """
-    if connection.vendor != "postgresql" or connection.timezone != datetime.timezone.utc:
+    if connection.timezone != datetime.timezone.utc:
         return
     from .db import utc_timestamptz_loader
 

@@ -17,13 +17,13 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
+from .exceptions import ServiceUnavailable
 from .jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
-from .owners import record_owner
+from .models import MAX_SUBJECT_LENGTH
 
 # Header parameters that ask the verifier to fetch or trust a key named by the token
 # itself (RFC 7515 §4.1.2-4.1.6): never honoured, the token is refused outright.
 FOREIGN_KEY_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
-MAX_SUBJECT_LENGTH = 255
 # What Better Auth's jwt plugin can sign with and we can verify; each is bound to a key
 # of its own type by key_matches_algorithm, so the token's `alg` never picks the key type.
 JWKS_ALGORITHMS = frozenset({"EdDSA", "ES256", "RS256", "PS256"})
@@ -166,8 +166,9 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
     def authenticate(self, request: Request) -> tuple[TokenUser, Token]:
         # Never return None: DRF would answer "credentials were not provided", and the
         # contract wants one fixed message for every header problem.
+        # Reads only: the owner directory is written by the views, once permission and
+        # throttling have let the request through (TaskViewSet.initial).
         token = self.get_validated_token(bearer_credentials(request.headers.get("Authorization")))
-        record_owner(token.payload)
         return self.get_user(token), token
 
     def get_validated_token(self, raw_token: str) -> Token:  # type: ignore[override]
@@ -181,10 +182,6 @@ class BetterAuthJWTAuthentication(JWTStatelessUserAuthentication):
         except TokenError:
             raise AuthenticationFailed("Invalid token") from None
         except JWKSUnavailable:
-            # Imported here: tasks.exceptions imports rest_framework.views, whose import
-            # loads DEFAULT_AUTHENTICATION_CLASSES, i.e. this module (a cycle at startup).
-            from .exceptions import ServiceUnavailable
-
             # Our outage, not the user's bad token: a 401 would sign the user out. DRF's
             # dispatch renders any non-authentication APIException with its own status.
             unavailable = ServiceUnavailable("Signing keys are temporarily unavailable; retry later")

@@ -1,4 +1,4 @@
-"""System checks for operators: `manage.py check` tells of a JWKS that will not serve."""
+"""System checks for operators: `manage.py check --deploy` tells of a JWKS that will not serve."""
 from typing import Any
 
 from django.apps import AppConfig
@@ -8,12 +8,13 @@ from django.core.checks import CheckMessage, Warning, register
 from .authentication import JWKS_ALGORITHMS
 from .jwks import JWKSCache, JWKSUnavailable, key_matches_algorithm
 
-# A check runs before every `migrate` and `runserver`: a dead JWKS may delay them this
-# much, never more.
+# A deploy check (CI runs `check --deploy`): plain checks run before every management
+# command (`mint_token`, `migrate`, `runserver`), which must never wait on the network.
+# Even there a dead JWKS may delay the check this much, never more.
 CHECK_TIMEOUT_SECONDS = 3.0
 
 
-@register("taskflow")
+@register("taskflow", deploy=True)
 def check_jwks(app_configs: list[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """Warn when the configured JWKS does not answer or holds no key we can verify with."""
     url = settings.BETTER_AUTH_JWKS_URL

@@ -1,24 +1,13 @@
-"""The one error mapping: every failure leaves as the contract's JSON `{"detail": ...}`.
+"""TaskFlow's API exceptions, DRF-style: raise them anywhere; tasks.handlers renders them.
 
-DRF's handler is wrapped, not replaced, so it keeps rolling back the request's
-transaction and setting `WWW-Authenticate` / `Retry-After`.
+Only DRF's exception classes are imported here (never rest_framework.views, which loads
+the authentication classes that raise these): any module may import this one at the top.
 """
-import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
-from django.http import UnreadablePostError
-from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, JsonResponse
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler as drf_exception_handler
-from rest_framework.views import set_rollback
-
-logger = logging.getLogger("tasks.errors")
+from rest_framework.exceptions import APIException
 
 
 class RequestValidationError(APIException):
@@ -55,61 +44,3 @@ class RequestTimeout(APIException):
 
     status_code = status.HTTP_408_REQUEST_TIMEOUT
     default_detail = "Request body not received in time"
-
-
-def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    """DRF's EXCEPTION_HANDLER: map, then let DRF's handler render."""
-    # Connection trouble and timeouts are an outage (503); errors in our SQL or data stay 500s.
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        from .deadlines import database
-
-        database.failed(exc)  # logged once per outage, not per request
-        exc = ServiceUnavailable("Database unavailable")
-    elif isinstance(exc, RequestDataTooBig):
-        # Nothing of the body is read: gunicorn (taskflow.workers) drains a small rest
-        # or closes the connection after this answer.
-        exc = RequestTooLarge()
-    elif isinstance(exc, UnreadablePostError):
-        exc = RequestTimeout()
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        logger.error("Unhandled error", exc_info=exc)
-        set_rollback()
-        return Response({"detail": "Internal server error"}, status=500)
-    if isinstance(exc, RequestValidationError):
-        response.data = {"detail": exc.errors}
-    elif isinstance(exc, ValidationError):
-        response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-        response.data = {"detail": body_error_items(exc.get_full_details())}
-    return response
-
-
-def body_error_items(details: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
-    """DRF's error details as FastAPI's list of `{loc, msg, type}` under `body`."""
-    by_field = details if isinstance(details, dict) else {api_settings.NON_FIELD_ERRORS_KEY: details}
-    return [
-        {
-            "loc": ["body"] if field == api_settings.NON_FIELD_ERRORS_KEY else ["body", field],
-            "msg": str(error["message"]),
-            "type": str(error["code"]),
-        }
-        for field, errors in by_field.items()
-        for error in (errors if isinstance(errors, list) else [errors])
-    ]
-
-
-# --- Django's own error views, for what never reaches DRF (unknown non-API paths, bad hosts) ---
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Bad request"}, status=400)
-
-
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Forbidden"}, status=403)
-
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse({"detail": "Not found"}, status=404)
-
-
-def server_error(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"detail": "Internal server error"}, status=500)

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -107,8 +108,10 @@ class JWKSCache:
         refetch_interval: float = 5.0,
         refresh_after: float = 300.0,
         timeout: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
+        self.clock = clock  # injectable: tests move time instead of sleeping
         self.refetch_interval = refetch_interval
         self.refresh_after = refresh_after
         self.timeout = timeout
@@ -151,7 +154,7 @@ class JWKSCache:
     # ---- all below run with self._changed held ----
 
     def _may_start_fetch(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         return not self._fetching and (
             self._attempted_at is None or now - self._attempted_at >= self.refetch_interval
         )
@@ -167,7 +170,7 @@ class JWKSCache:
 
     def _refresh_in_background_if_stale(self) -> None:
         # A known kid never waits for the network: the refresh runs beside the request.
-        stale = self._good_at is None or time.monotonic() - self._good_at >= self.refresh_after
+        stale = self._good_at is None or self.clock() - self._good_at >= self.refresh_after
         if stale and self._may_start_fetch():
             self._fetching = True
             threading.Thread(target=self._background_fetch, name="jwks-refresh", daemon=True).start()
@@ -180,7 +183,7 @@ class JWKSCache:
         """One HTTP attempt with the lock released; the result lands under the lock."""
         if not already_marked:
             self._fetching = True
-        self._attempted_at = time.monotonic()
+        self._attempted_at = self.clock()
         self.fetches += 1
         try:
             self._changed.release()
@@ -193,7 +196,7 @@ class JWKSCache:
             finally:
                 self._changed.acquire()
             if keys is not None:
-                self._keys, self._good_at = keys, time.monotonic()
+                self._keys, self._good_at = keys, self.clock()
             self._last_ok = keys is not None
         finally:
             self._fetching = False

@@ -7,6 +7,9 @@ from django.db.models.functions import Now
 
 from .db import parse_timestamps_in_c
 
+# The contract's `sub`: at most 255 characters. The width of every column holding one
+# (Task.user_id, Owner) and the limit authentication and the owner directory apply.
+MAX_SUBJECT_LENGTH = 255
 # PostgreSQL's bigint: a larger task_id can name no row (404, never a 500).
 MAX_TASK_ID = 2**63 - 1
 # A task as the API shows it, in the contract's key order.
@@ -106,7 +109,7 @@ def _table() -> str:
 class Task(models.Model):
     """A user's task; `user_id` is the Better Auth subject that owns it."""
 
-    user_id = models.CharField(max_length=255)
+    user_id = models.CharField(max_length=MAX_SUBJECT_LENGTH)
     title = models.CharField(max_length=200)
     description = models.TextField(null=True, blank=True)
     is_completed = models.BooleanField(default=False, db_default=False)
@@ -140,9 +143,9 @@ class Owner(models.Model):
     has never seen (adopted rows, tokens from before it existed).
     """
 
-    sub = models.CharField(max_length=255, primary_key=True)
-    email = models.CharField(max_length=255, blank=True, default="")
-    name = models.CharField(max_length=255, blank=True, default="")
+    sub = models.CharField(max_length=MAX_SUBJECT_LENGTH, primary_key=True)
+    email = models.CharField(max_length=MAX_SUBJECT_LENGTH, blank=True, default="")
+    name = models.CharField(max_length=MAX_SUBJECT_LENGTH, blank=True, default="")
     first_seen = models.DateTimeField(db_default=Now(), editable=False)
     last_seen = models.DateTimeField(db_default=Now(), editable=False)
 

@@ -13,13 +13,12 @@ from typing import Any
 
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
-from .models import Owner
+from .models import MAX_SUBJECT_LENGTH, Owner
 
 logger = logging.getLogger(__name__)
 
 MAX_REMEMBERED = 10_000
 REFRESH_SECONDS = 24 * 60 * 60
-FIELD_LENGTH = 255
 
 _written: "OrderedDict[str, tuple[tuple[str, str], float]]" = OrderedDict()
 _lock = threading.Lock()
@@ -28,7 +27,7 @@ _lock = threading.Lock()
 def _claim(claims: Mapping[str, Any], name: str) -> str:
     # A claim of the wrong type is ignored rather than stored as its repr.
     value = claims.get(name)
-    return value[:FIELD_LENGTH] if isinstance(value, str) else ""
+    return value[:MAX_SUBJECT_LENGTH] if isinstance(value, str) else ""
 
 
 def record_owner(claims: Mapping[str, Any]) -> None:

@@ -24,7 +24,7 @@ class EstimatedCountPaginator(Paginator):
     def count(self) -> int:
         queryset = self.object_list
         using = queryset.db
-        if not queryset.query.where and connections[using].vendor == "postgresql":
+        if not queryset.query.where:
             estimate = estimated_row_count(queryset.model._meta.db_table, using)
             if estimate >= EXACT_COUNT_BELOW:
                 return estimate

@@ -1,7 +1,7 @@
 """The Task's input and output shapes.
 
 Validation errors carry Pydantic v2's `type` names and messages, so a frontend written
-for the FastAPI original reads our 422 bodies unchanged (tasks.exceptions renders them).
+for the FastAPI original reads our 422 bodies unchanged (tasks.handlers renders them).
 """
 from collections.abc import Mapping
 from typing import Any
@@ -11,7 +11,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from .models import Task
+from .models import MAX_SUBJECT_LENGTH, Task
 
 
 class PydanticCodesMixin:
@@ -40,11 +40,13 @@ class StrictCharField(PydanticCodesMixin, serializers.CharField):
         # Length and emptiness are checked here, under Pydantic's names, not by DRF validators.
         self.min_chars = kwargs.pop("min_length", 0)
         self.max_chars = kwargs.pop("max_length")
+        callers = list(kwargs.pop("validators", []))
         super().__init__(allow_blank=not self.min_chars, **kwargs)  # for the schema, as below
-        # Read by drf-spectacular for minLength/maxLength; never run (run_validation below
-        # applies the same limits itself, under Pydantic's error names).
+        # The length validators are for drf-spectacular's minLength/maxLength: they run
+        # after to_internal_value has applied the same limits under Pydantic's names, so
+        # they never fail. A caller's own validators run after them, as on any DRF field.
         self.validators = [MaxLengthValidator(self.max_chars)] + (
-            [MinLengthValidator(self.min_chars)] if self.min_chars else [])
+            [MinLengthValidator(self.min_chars)] if self.min_chars else []) + callers
 
     def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):
@@ -62,7 +64,11 @@ class StrictCharField(PydanticCodesMixin, serializers.CharField):
         # CharField's own run_validation turns "" into a `blank` error before
         # to_internal_value sees it; our length rule covers that case.
         (is_empty, data) = self.validate_empty_values(data)
-        return data if is_empty else self.to_internal_value(data)
+        if is_empty:
+            return data
+        value = self.to_internal_value(data)
+        self.run_validators(value)
+        return value
 
 
 class StrictBooleanField(PydanticCodesMixin, serializers.BooleanField):
@@ -88,7 +94,7 @@ class TaskSerializer(serializers.Serializer):
     # each request cost more than validating the body did.
 
     id = serializers.IntegerField(read_only=True)
-    user_id = serializers.CharField(read_only=True, max_length=255)
+    user_id = serializers.CharField(read_only=True, max_length=MAX_SUBJECT_LENGTH)
     title = StrictCharField(min_length=1, max_length=200)
     description = StrictCharField(max_length=10_000, allow_null=True, required=False, trim_whitespace=False)
     is_completed = StrictBooleanField(required=False)

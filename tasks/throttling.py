@@ -10,22 +10,13 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from .outages import Outage
+from .rates import parse_rate
 
 logger = logging.getLogger(__name__)
 # Per process: while Redis is failing, the limiter does not try it for REDIS_RETRY_SECONDS
 # (requests are allowed), so an outage costs one timeout per process per pause, not one
 # per request; and it is logged once, not with a traceback per request.
 redis = Outage("Rate limiter's Redis", logger, retry_after=settings.REDIS_RETRY_SECONDS)
-
-PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int] | None:
-    """"120/minute" -> (120, 60); "" -> None (no limit)."""
-    if not rate:
-        return None
-    count, _, period = rate.partition("/")
-    return int(count), PERIODS[period.strip().lower()]
 
 
 class SubjectRateThrottle(BaseThrottle):

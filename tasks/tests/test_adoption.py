@@ -12,8 +12,9 @@ import dj_database_url
 import jwt
 import psycopg
 import pytest
+from django.conf import settings
 
-from .conftest import PRODUCTION_SECRET, ROOT, platform_env, start_web
+from .conftest import PRODUCTION_SECRET, ROOT, admin_sql, database_url, platform_env, start_web
 
 pytestmark = pytest.mark.slow
 
@@ -34,16 +35,6 @@ DELETE FROM tasks WHERE title = 'Deleted later';
 SERVED_FIELDS = ["id", "user_id", "title", "description", "is_completed", "created_at", "updated_at"]
 
 
-def server_url(name: str) -> str:
-    db = dj_database_url.parse(os.environ["DATABASE_URL"])
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
-
-
-def admin_sql(statement: str) -> None:
-    with psycopg.connect(server_url("postgres"), autocommit=True) as conn:
-        conn.execute(statement)
-
-
 def manage(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=300, env={**os.environ, "DATABASE_URL": url})
@@ -52,7 +43,7 @@ def manage(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def make_database() -> Iterator[Callable[[str], str]]:
     """Empty PostgreSQL databases of this test's own, dropped afterwards."""
-    base = dj_database_url.parse(os.environ["DATABASE_URL"])["NAME"]
+    base = dj_database_url.parse(settings.DATABASE_URL)["NAME"]
     made: list[str] = []
 
     def make(purpose: str) -> str:
@@ -60,7 +51,7 @@ def make_database() -> Iterator[Callable[[str], str]]:
         admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin_sql(f'CREATE DATABASE "{name}"')
         made.append(name)
-        return server_url(name)
+        return database_url(name)
 
     yield make
     for name in made:

@@ -38,11 +38,13 @@ def test_create_returns_201_the_task_and_its_location(api: APIClient, slash: str
 
 
 def test_create_defaults_and_explicit_completion(api: APIClient) -> None:
-    plain = api.post("/api/user_a/tasks", {"title": "t"}, format="json").json()
-    done = api.post("/api/user_a/tasks", {"title": "t", "is_completed": True}, format="json").json()
+    plain = api.post("/api/user_a/tasks", {"title": "t"}, format="json")
+    done = api.post("/api/user_a/tasks", {"title": "t", "is_completed": True}, format="json")
 
-    assert (plain["description"], plain["is_completed"]) == (None, False)
-    assert done["is_completed"] is True
+    assert (plain.status_code, done.status_code) == (201, 201)
+    assert (plain.json()["description"], plain.json()["is_completed"]) == (None, False)
+    assert done.json()["is_completed"] is True
+    assert sorted(Task.objects.for_user("user_a").values_list("is_completed", flat=True)) == [False, True]
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
@@ -67,6 +69,7 @@ def test_list_and_detail_render_a_task_identically(api: APIClient) -> None:
     listed = api.get("/api/user_a/tasks")
     detail = api.get(f"/api/user_a/tasks/{created.json()['id']}")
 
+    assert (created.status_code, listed.status_code, detail.status_code) == (201, 200, 200)
     assert listed.content == b"[" + detail.content + b"]" == b"[" + created.content + b"]"
 
 
@@ -120,7 +123,10 @@ def test_patch_can_clear_the_description_and_complete(api: APIClient, make_task:
 
     response = api.patch(f"/api/user_a/tasks/{task.id}", {"description": None, "is_completed": True}, format="json")
 
+    assert response.status_code == 200
     assert (response.json()["description"], response.json()["is_completed"]) == (None, True)
+    task.refresh_from_db()
+    assert (task.description, task.is_completed) == (None, True)
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
@@ -152,7 +158,9 @@ def test_complete_ignores_any_body(api: APIClient, make_task: Callable) -> None:
 
     response = api.patch(f"/api/user_a/tasks/{task.id}/complete", {"is_completed": False}, format="json")
 
+    assert response.status_code == 200
     assert response.json()["is_completed"] is True
+    assert Task.objects.get(pk=task.pk).is_completed is True
 
 
 @pytest.mark.parametrize("slash", ["", "/"])
@@ -168,8 +176,10 @@ def test_delete_is_204_empty_then_gone(api: APIClient, make_task: Callable, slas
 
 
 def test_ids_of_new_tasks_increase(api: APIClient) -> None:
-    ids = [api.post("/api/user_a/tasks", {"title": str(i)}, format="json").json()["id"] for i in range(3)]
+    responses = [api.post("/api/user_a/tasks", {"title": str(i)}, format="json") for i in range(3)]
+    ids = [response.json()["id"] for response in responses]
 
+    assert [response.status_code for response in responses] == [201] * 3
     assert ids == sorted(ids) and len(set(ids)) == 3
 
 

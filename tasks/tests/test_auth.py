@@ -9,6 +9,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.exceptions import TokenError
+
+from tasks.authentication import BetterAuthToken
 
 pytestmark = pytest.mark.django_db
 
@@ -69,44 +72,78 @@ def hs(secret_claims: dict[str, Any], secret: str, algorithm: str = "HS256", hea
     return jwt.encode(secret_claims, secret, algorithm=algorithm, headers=headers)
 
 
-def invalid_tokens(secret: str) -> list[Any]:
-    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    now = int(time.time())
-    return [
-        pytest.param("not-a-jwt", id="garbage"),
-        pytest.param("a.b.c", id="three-garbage-segments"),
-        pytest.param(unsigned({"alg": "none", "typ": "JWT"}, claims()), id="alg-none"),
-        pytest.param(unsigned({"alg": "None"}, claims()), id="alg-None"),
-        pytest.param(hs(claims(), secret, "HS384"), id="hs384"),
-        pytest.param(hs(claims(), secret, "HS512"), id="hs512"),
-        pytest.param(jwt.encode(claims(), rsa_key, algorithm="RS256"), id="rs256-without-jwks"),
-        pytest.param(jwt.encode(claims(), ed25519.Ed25519PrivateKey.generate(), algorithm="EdDSA"), id="eddsa-without-jwks"),
-        pytest.param(hs(claims(), "another-secret-another-secret-0123456789"), id="wrong-secret"),
-        pytest.param(hs(claims(), secret)[:-2] + "AA", id="tampered-signature"),
-        pytest.param(tampered_payload(hs(claims(), secret)), id="tampered-payload"),
-        pytest.param(hs(claims(sub=None), secret), id="sub-null"),
-        pytest.param(hs({"iat": now, "exp": now + 300}, secret), id="sub-missing"),
-        pytest.param(hs(claims(sub=""), secret), id="sub-empty"),
-        pytest.param(hs(claims(sub="x" * 256), secret), id="sub-too-long"),
-        pytest.param(hs(claims(sub=42), secret), id="sub-number"),
-        pytest.param(hs({"sub": "user_a", "iat": now}, secret), id="exp-missing"),
-        pytest.param(hs(claims(exp="tomorrow"), secret), id="exp-not-a-number"),
-        pytest.param(hs(claims(nbf=now + 3600), secret), id="nbf-in-future"),
-        pytest.param(hs(claims(iat=now + 3600), secret), id="iat-in-future"),
-        pytest.param(hs(claims(), secret, headers={"jku": "https://evil.example/jwks"}), id="jku-header"),
-        pytest.param(hs(claims(), secret, headers={"x5u": "https://evil.example/cert"}), id="x5u-header"),
-        pytest.param(hs(claims(), secret, headers={"jwk": {"kty": "oct", "k": b64(b"k" * 32)}}), id="jwk-header"),
-    ]
-
-
 def tampered_payload(token: str) -> str:
     header, _, signature = token.split(".")
     return ".".join([header, b64(json.dumps(claims(sub="user_b")).encode()), signature])
 
 
-@pytest.mark.parametrize("token", invalid_tokens("dev-only-better-auth-secret-change-me-0123456789"))
-def test_bad_token_is_invalid_token(token: str) -> None:
+def without_exp(secret: str) -> str:
+    return hs({"sub": "user_a", "iat": int(time.time())}, secret)
+
+
+def without_sub(secret: str) -> str:
+    now = int(time.time())
+    return hs({"iat": now, "exp": now + 300}, secret)
+
+
+_RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # slow: make once
+NOT_ALLOWED = "Algorithm not allowed"
+BAD_SIGNATURE = "InvalidSignatureError: Signature verification failed"
+NO_SUBJECT = "Token has no usable subject"
+NOT_A_STRING = "InvalidSubjectError: Subject must be a string"
+OWN_KEY = "Token names its own key"
+
+# (build from the configured secret, the reason it is refused). Every case is signed with
+# settings.BETTER_AUTH_SECRET, so each one is refused for its own defect, not for the signature.
+INVALID_TOKENS = [
+    pytest.param(lambda secret: "not-a-jwt", "Malformed token", id="garbage"),
+    pytest.param(lambda secret: "a.b.c", "Malformed token", id="three-garbage-segments"),
+    pytest.param(lambda secret: unsigned({"alg": "none", "typ": "JWT"}, claims()), NOT_ALLOWED, id="alg-none"),
+    pytest.param(lambda secret: unsigned({"alg": "None"}, claims()), NOT_ALLOWED, id="alg-None"),
+    pytest.param(lambda secret: hs(claims(), secret, "HS384"), NOT_ALLOWED, id="hs384"),
+    pytest.param(lambda secret: hs(claims(), secret, "HS512"), NOT_ALLOWED, id="hs512"),
+    pytest.param(lambda secret: jwt.encode(claims(), _RSA_KEY, algorithm="RS256"), NOT_ALLOWED, id="rs256-without-jwks"),
+    pytest.param(lambda secret: jwt.encode(claims(), ed25519.Ed25519PrivateKey.generate(), algorithm="EdDSA"),
+                 NOT_ALLOWED, id="eddsa-without-jwks"),
+    pytest.param(lambda secret: hs(claims(), secret + "-but-another"), BAD_SIGNATURE, id="wrong-secret"),
+    pytest.param(lambda secret: hs(claims(), secret)[:-2] + "AA", BAD_SIGNATURE, id="tampered-signature"),
+    pytest.param(lambda secret: tampered_payload(hs(claims(), secret)), BAD_SIGNATURE, id="tampered-payload"),
+    pytest.param(lambda secret: hs(claims(sub=None), secret), NOT_A_STRING, id="sub-null"),
+    pytest.param(without_sub, NO_SUBJECT, id="sub-missing"),
+    pytest.param(lambda secret: hs(claims(sub=""), secret), NO_SUBJECT, id="sub-empty"),
+    pytest.param(lambda secret: hs(claims(sub="x" * 256), secret), NO_SUBJECT, id="sub-too-long"),
+    pytest.param(lambda secret: hs(claims(sub=42), secret), NOT_A_STRING, id="sub-number"),
+    pytest.param(without_exp, "Token has no 'exp' claim", id="exp-missing"),
+    pytest.param(lambda secret: hs(claims(exp="tomorrow"), secret), "exp) must be an integer", id="exp-not-a-number"),
+    pytest.param(lambda secret: hs(claims(nbf=int(time.time()) + 3600), secret), "not yet valid (nbf)", id="nbf-in-future"),
+    pytest.param(lambda secret: hs(claims(iat=int(time.time()) + 3600), secret), "not yet valid (iat)", id="iat-in-future"),
+    pytest.param(lambda secret: hs(claims(), secret, headers={"jku": "https://evil.example/jwks"}), OWN_KEY, id="jku-header"),
+    pytest.param(lambda secret: hs(claims(), secret, headers={"x5u": "https://evil.example/cert"}), OWN_KEY, id="x5u-header"),
+    pytest.param(lambda secret: hs(claims(), secret, headers={"jwk": {"kty": "oct", "k": b64(b"k" * 32)}}), OWN_KEY,
+                 id="jwk-header"),
+]
+
+
+def refusal_reason(token: str) -> str:
+    """Why verification refuses the token: the TokenError and every exception behind it."""
+    try:
+        BetterAuthToken(token)
+    except TokenError as error:
+        chain: list[str] = []
+        cause: BaseException | None = error
+        while cause is not None:
+            chain.append(f"{type(cause).__name__}: {cause}")
+            cause = cause.__cause__
+        return " <- ".join(chain)
+    return "accepted"
+
+
+@pytest.mark.parametrize(("build", "reason"), INVALID_TOKENS)
+def test_bad_token_is_invalid_token_for_its_own_reason(settings: Any, build: Callable[[str], str], reason: str) -> None:
+    token = build(settings.BETTER_AUTH_SECRET)
+
     assert_401(get_tasks(f"Bearer {token}"), INVALID_TOKEN)
+    assert reason in refusal_reason(token)
 
 
 def test_expired_token_is_token_expired(make_token: Callable[..., str]) -> None:

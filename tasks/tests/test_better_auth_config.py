@@ -187,3 +187,29 @@ def test_check_reports_a_jwks_that_does_not_answer(jwks_settings: FakeJWKS) -> N
 
     assert warning.id == "taskflow.W001"
     assert warning.msg == f"The JWKS at {jwks_settings.url} does not answer with a usable key set."
+
+
+@pytest.mark.parametrize("command", [["check"], ["mint_token", "user_a"]])
+def test_ordinary_commands_never_fetch_the_jwks(source: FakeJWKS, command: list[str]) -> None:  # noqa: F811
+    source.mode = "500"  # would be a taskflow.W001 if anything asked
+
+    done = manage_with_jwks(source.url, *command)
+
+    assert source.requests == 0
+    assert "taskflow.W001" not in done.stdout + done.stderr
+    assert done.returncode == 0, done.stderr
+
+
+def test_deploy_check_fetches_the_jwks_and_warns(source: FakeJWKS) -> None:  # noqa: F811
+    source.mode = "500"
+
+    done = manage_with_jwks(source.url, "check", "--deploy")
+
+    assert source.requests == 1
+    assert f"taskflow.W001) The JWKS at {source.url} does not answer with a usable key set." in done.stderr
+
+
+def manage_with_jwks(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BETTER_AUTH_JWKS_URL": url}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)

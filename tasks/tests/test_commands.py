@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 
 from tasks.models import Owner, Task
 
-from .conftest import ROOT
+from .conftest import ROOT, database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,7 @@ def manage(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 def test_database_url() -> str:
     from django.db import connection
 
-    db = connection.settings_dict
-    return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return database_url(connection.settings_dict["NAME"])
 
 
 test_database_url.__test__ = False  # a helper, not a test

@@ -7,6 +7,10 @@ from rest_framework.test import APIClient
 
 from tasks.models import Task, TaskQuerySet
 
+from .conftest import seconds_left_in_window, start_of_a_fresh_window
+
+DAY = 86_400
+
 pytestmark = pytest.mark.django_db
 
 
@@ -48,7 +52,7 @@ def test_body_that_is_not_json_is_415(api: APIClient, content_type: str) -> None
     response = api.generic("POST", "/api/user_a/tasks", '{"title": "x"}', content_type=content_type)
 
     assert response.status_code == 415
-    assert "detail" in response.json()
+    assert response.json() == {"detail": f'Unsupported media type "{content_type}" in request.'}
     assert not Task.objects.for_user("user_a").exists()
 
 
@@ -68,7 +72,8 @@ def test_invalid_json_is_400(api: APIClient, make_task: Callable, raw: bytes) ->
     patched = api.generic("PATCH", f"/api/user_a/tasks/{task.id}", raw, content_type="application/json")
 
     assert created.status_code == patched.status_code == 400
-    assert isinstance(created.json()["detail"], str)
+    assert created.json()["detail"].startswith("Invalid JSON: ")
+    assert patched.json()["detail"].startswith("Invalid JSON: ")
     assert Task.objects.for_user("user_a").get().title == "untouched"
 
 
@@ -95,13 +100,19 @@ def test_unexpected_error_is_500_without_a_trace(api: APIClient, monkeypatch: py
     assert b"secret" not in response.content and b"Traceback" not in response.content
 
 
-def test_too_many_requests_is_429_with_retry_after(api: APIClient, settings: Any) -> None:
-    settings.RATE_LIMIT = "3/minute"
+def test_too_many_requests_is_429_with_retry_after(client_for: Callable[[str], APIClient], new_sub: Callable[[], str],
+                                                   settings: Any) -> None:
+    settings.RATE_LIMIT = "3/day"  # a day-long window, entered with minutes to spare: never turns mid-test
+    start_of_a_fresh_window(DAY)
+    sub = new_sub()  # counts outlive the test (the cache is per process): a subject of its own
+    api = client_for(sub)
 
-    statuses = [api.get("/api/user_a/tasks").status_code for _ in range(4)]
-    throttled = api.get("/api/user_a/tasks")
+    statuses = [api.get(f"/api/{sub}/tasks").status_code for _ in range(4)]
+    throttled = api.get(f"/api/{sub}/tasks")
 
     assert statuses == [200, 200, 200, 429]
     assert throttled.status_code == 429
-    assert "detail" in throttled.json()
-    assert 1 <= int(throttled["Retry-After"]) <= 60
+    retry_after = int(throttled["Retry-After"])
+    assert throttled.json() == {"detail": f"Request was throttled. Expected available in {retry_after} seconds."}
+    # Until the window ends, rounded up: the next window is the first that can succeed.
+    assert abs(retry_after - seconds_left_in_window(DAY)) <= 2

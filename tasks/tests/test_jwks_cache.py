@@ -116,6 +116,24 @@ def source() -> Iterator[FakeJWKS]:
         fake.go_down()
 
 
+class FakeClock:
+    """The cache's clock, moved by the test: intervals pass at once and exactly."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 3.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -140,16 +158,20 @@ def test_known_kid_is_answered_from_the_cache_without_network(source: FakeJWKS) 
     assert (source.requests, cache.fetches) == (1, 1)
 
 
-def test_rotated_kid_is_fetched_once_after_the_interval(source: FakeJWKS) -> None:
+def test_rotated_kid_is_fetched_once_after_the_interval(source: FakeJWKS, clock: FakeClock) -> None:
     source.keys = [ed25519_jwk("kid-a")[1]]
-    cache = JWKSCache(source.url, refetch_interval=0.3)
+    cache = JWKSCache(source.url, refetch_interval=5.0, clock=clock)
     cache.signing_key("kid-a")
     new_private, new_jwk = ed25519_jwk("kid-b")
     source.keys.append(new_jwk)
 
     with pytest.raises(UnknownSigningKey, match="kid-b"):
         cache.signing_key("kid-b")  # within the interval: answered from what is known
-    time.sleep(0.35)
+    clock.advance(4.9)
+    with pytest.raises(UnknownSigningKey):
+        cache.signing_key("kid-b")  # still within it: no fetch
+    assert source.requests == 1
+    clock.advance(0.1)
     key = cache.signing_key("kid-b")
 
     assert source.requests == 2
@@ -157,32 +179,32 @@ def test_rotated_kid_is_fetched_once_after_the_interval(source: FakeJWKS) -> Non
     assert jwt.decode(token, key, algorithms=["EdDSA"]) == {"sub": "u"}
 
 
-def test_outage_keeps_known_keys_past_refresh_after(source: FakeJWKS) -> None:
+def test_outage_keeps_known_keys_past_refresh_after(source: FakeJWKS, clock: FakeClock) -> None:
     source.keys = [ed25519_jwk("kid-a")[1]]
-    cache = JWKSCache(source.url, refetch_interval=0.1, refresh_after=0.2, timeout=0.5)
+    cache = JWKSCache(source.url, refetch_interval=5.0, refresh_after=300.0, timeout=0.5, clock=clock)
     cache.signing_key("kid-a")
     source.go_down()
-    time.sleep(0.25)
+    clock.advance(300.0)
 
     assert cache.signing_key("kid-a").key_id == "kid-a"  # answered at once, refresh beside it
     wait_until(lambda: cache.fetches == 2)
     for _ in range(100):
         assert cache.signing_key("kid-a").key_id == "kid-a"
-    assert cache.fetches <= 3  # the failed refresh is retried at most once per interval
+    assert cache.fetches == 2  # within the interval the failed refresh is not retried
 
     source.keys.append(ed25519_jwk("kid-b")[1])
     source.come_up()
-    time.sleep(0.15)
+    clock.advance(5.0)
     cache.signing_key("kid-a")
     wait_until(lambda: "kid-b" in cache.keys())
 
 
-def test_unknown_kid_during_outage_is_unavailable_not_unknown(source: FakeJWKS) -> None:
+def test_unknown_kid_during_outage_is_unavailable_not_unknown(source: FakeJWKS, clock: FakeClock) -> None:
     source.keys = [ed25519_jwk("kid-a")[1]]
-    cache = JWKSCache(source.url, refetch_interval=0.1, timeout=0.5)
+    cache = JWKSCache(source.url, refetch_interval=5.0, timeout=0.5, clock=clock)
     cache.signing_key("kid-a")
     source.go_down()
-    time.sleep(0.15)
+    clock.advance(5.0)
 
     with pytest.raises(JWKSUnavailable, match="kid-new"):
         cache.signing_key("kid-new")
@@ -241,13 +263,13 @@ def test_flood_of_random_kids_fetches_at_most_once_per_interval(source: FakeJWKS
 
 
 @pytest.mark.parametrize("mode", ["500", "bad-json", "no-keys", "enc-only", "redirect"])
-def test_failed_fetch_never_replaces_the_good_set(source: FakeJWKS, mode: str) -> None:
+def test_failed_fetch_never_replaces_the_good_set(source: FakeJWKS, mode: str, clock: FakeClock) -> None:
     source.keys = [ed25519_jwk("kid-a")[1]]
-    cache = JWKSCache(source.url, refetch_interval=0.1)
+    cache = JWKSCache(source.url, refetch_interval=5.0, clock=clock)
     cache.signing_key("kid-a")
     source.keys.append(ed25519_jwk("kid-b")[1])
     source.mode = mode
-    time.sleep(0.15)
+    clock.advance(5.0)
 
     with pytest.raises(JWKSUnavailable):
         cache.signing_key("kid-b")
@@ -255,7 +277,7 @@ def test_failed_fetch_never_replaces_the_good_set(source: FakeJWKS, mode: str) -
     assert source.requests == 2  # a redirect is not followed: only the configured URL
     assert set(cache.keys()) == {"kid-a"}
     source.mode = "up"
-    time.sleep(0.15)
+    clock.advance(5.0)
     assert cache.signing_key("kid-b").key_id == "kid-b"
 
 

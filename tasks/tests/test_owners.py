@@ -100,13 +100,14 @@ def test_memory_is_bounded(monkeypatch):
 
 def test_database_error_while_recording_never_fails_the_request(client_with, new_sub, caplog):
     sub = new_sub()
+    table, away = Owner._meta.db_table, f"{Owner._meta.db_table}_away"
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE task_owners RENAME TO task_owners_away")
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {away}")
     try:
         response = client_with(sub, email="ada@example.com").get(f"/api/{sub}/tasks")
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE task_owners_away RENAME TO task_owners")
+            cursor.execute(f"ALTER TABLE {away} RENAME TO {table}")
 
     assert response.status_code == 200 and response.json() == []
     assert "Could not record the owner directory entry" in caplog.text
@@ -121,3 +122,42 @@ def test_claims_of_the_wrong_type_are_stored_empty_and_long_ones_cut(new_sub):
 
     owner = Owner.objects.get(sub=sub)
     assert (owner.email, owner.name) == ("", "n" * 255)
+
+
+def test_a_refused_path_writes_no_owner_and_sends_no_query(client_with, new_sub, django_assert_num_queries):
+    sub = new_sub()
+
+    with django_assert_num_queries(0):
+        response = client_with(sub, email="eve@example.com").get("/api/someone_else/tasks")
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You may only access your own tasks"}
+    assert not Owner.objects.filter(sub=sub).exists()
+    assert sub not in owners._written
+
+
+def test_a_throttled_request_writes_no_owner(client_with, new_sub, settings, django_assert_num_queries):
+    settings.RATE_LIMIT = "0/day"  # every request is over the limit
+    sub = new_sub()
+
+    with django_assert_num_queries(0):
+        response = client_with(sub, email="ada@example.com").get(f"/api/{sub}/tasks")
+
+    assert response.status_code == 429
+    assert not Owner.objects.filter(sub=sub).exists()
+
+
+def test_an_allowed_first_request_writes_the_owner_after_the_checks_then_reads(
+    client_with, new_sub, django_assert_num_queries
+):
+    sub = new_sub()
+
+    with django_assert_num_queries(4) as captured:
+        response = client_with(sub, email="ada@example.com").get(f"/api/{sub}/tasks")
+
+    assert response.status_code == 200 and response.json() == []
+    statements = [query["sql"].split()[0] for query in captured.captured_queries]
+    # The upsert (in its savepoint), then the route's one SELECT.
+    assert statements == ["SAVEPOINT", "INSERT", "RELEASE", "SELECT"]
+    assert f'INTO "{Owner._meta.db_table}"' in captured.captured_queries[1]["sql"]
+    assert Owner.objects.get(sub=sub).email == "ada@example.com"

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 import requests
 
-from .conftest import WebServer, sub_of
+from .conftest import WebServer, start_of_a_fresh_window, sub_of
 
 pytestmark = pytest.mark.slow
 
@@ -151,8 +151,9 @@ def test_a_statement_stuck_on_a_lock_times_out_as_503_and_writes_nothing(
 
 def test_rate_limit_is_shared_by_every_worker(start_service: Callable[..., WebServer],
                                               production_token: Callable[..., str]) -> None:
-    server = start_service(RATE_LIMIT="5/minute", REDIS_URL="redis://127.0.0.1:6379/15", WEB_CONCURRENCY="3")
+    server = start_service(RATE_LIMIT="5/day", REDIS_URL="redis://127.0.0.1:6379/15", WEB_CONCURRENCY="3")
     token, other = production_token(), production_token()
+    start_of_a_fresh_window(86_400)  # the eight requests never straddle two windows
 
     # Fresh connections spread the requests over the workers.
     statuses = [requests.get(f"{server.url}/api/{sub_of(token)}/tasks", timeout=30,

@@ -28,6 +28,10 @@ def start_django(env: dict[str, str]) -> subprocess.CompletedProcess:
         ({"CORS_ORIGINS": "https://app.example.com,*"}, "CORS_ORIGINS may not contain '*': list exact origins"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS is required in production"),
         ({"MAX_BODY_BYTES": "lots"}, "MAX_BODY_BYTES must be a whole number, not 'lots'"),
+        ({"DATABASE_URL": None}, "DATABASE_URL is required in production"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL is required in production"),
+        ({"DATABASE_URL": "sqlite:///db.sqlite3"},
+         "DATABASE_URL must be a postgres:// or postgresql:// URL: TaskFlow runs on PostgreSQL only"),
     ],
 )
 def test_production_refuses_unsafe_settings_with_one_line(overrides: dict, reason: str) -> None:

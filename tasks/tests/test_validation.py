@@ -136,3 +136,18 @@ def test_unknown_and_read_only_fields_are_ignored(api: APIClient) -> None:
     assert response.status_code == 201
     assert task["id"] != 999_999 and task["user_id"] == "user_a"
     assert not task["created_at"].startswith("2000") and "priority" not in task
+
+
+def test_strict_char_field_runs_the_validators_it_is_given() -> None:
+    from django.core.validators import RegexValidator
+    from rest_framework.exceptions import ValidationError
+
+    from tasks.serializers import StrictCharField
+
+    field = StrictCharField(max_length=20, validators=[RegexValidator(r"^[a-z]+$", "Lower case only", code="pattern")])
+
+    assert field.run_validation(" ok ") == "ok"
+    with pytest.raises(ValidationError) as refused:
+        field.run_validation("Not OK")
+    assert refused.value.get_codes() == ["pattern"]
+    assert [str(message) for message in refused.value.detail] == ["Lower case only"]

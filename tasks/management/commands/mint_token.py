@@ -6,7 +6,7 @@ import jwt
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tasks.authentication import MAX_SUBJECT_LENGTH
+from tasks.models import MAX_SUBJECT_LENGTH
 
 
 class Command(BaseCommand):

@@ -22,7 +22,6 @@ DETAILS = ["Milk, eggs, bread", "Before Friday", "Ask about the discount", "See 
            "Needs a second pair of eyes", "Call back if no answer", "Low priority",
            "Remember the receipt", "Blocked on the vendor", "Ping Sam first"]
 COLUMNS = ("user_id", "title", "description", "is_completed", "created_at", "updated_at")
-BATCH = 5_000
 
 
 def demo_sub(number: int) -> str:
@@ -82,13 +81,11 @@ class Command(BaseCommand):
 
     def insert(self, rows: Iterator[tuple[Any, ...]]) -> None:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # COPY is an order of magnitude faster than INSERTs for 100,000 rows.
-                with connection.cursor() as cursor, cursor.copy(f"COPY tasks ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                Task.objects.bulk_create((Task(**dict(zip(COLUMNS, row))) for row in rows), batch_size=BATCH)
+            # COPY is an order of magnitude faster than INSERTs for 100,000 rows.
+            copy_sql = f"COPY {Task._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
+            with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
 
     def progress(self, done: int, total: int) -> None:
         if not self.stdout.isatty():
