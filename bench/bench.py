@@ -26,9 +26,12 @@ OUT = ROOT / "bench" / "out"
 SECRET = "bench-better-auth-secret-0123456789abcdef"
 ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 USERS, TASKS = 100, 1000
-WRITES = {"patch", "complete", "create", "delete", "mix", "open"}
+WRITES = {"patch", "complete", "create", "create_key", "delete", "mix", "open"}
 # The issue's targets, as ratios to the reference (same run) and absolute latencies.
-RATIO_TARGETS = {"get_one": 0.5, "patch": 0.35, "create": 0.35, "complete": 0.35, "mix": 0.33, "list": 0.1}
+RATIO_TARGETS = {"get_one": 0.5, "patch": 0.35, "create": 0.35, "complete": 0.35, "mix": 0.33, "list": 0.1,
+                 "list_revalidate": 0.4}
+# Scenarios that replay what a client stored: each user's list ETag / last sync token.
+NEEDS_VERSIONS = {"list_revalidate", "changes"}
 
 
 @dataclass
@@ -153,8 +156,26 @@ STARTED: list[Server] = []
 
 
 # --- Data for the Lua scripts --------------------------------------------------------------
-def write_data(db_url: str, path: Path, pool: list[tuple[int, int]]) -> None:
-    """Tokens for every demo user, their task ids, and a pool of (user, id) to delete."""
+def client_versions(url: str, users: list[str], tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Each user's list ETag and latest sync token, as a client that just loaded would hold them."""
+    import requests
+
+    etags, nexts = [], []
+    with requests.Session() as session:
+        for user, token in zip(users, tokens):
+            headers = {"Authorization": f"Bearer {token}", "X-Forwarded-Proto": "https"}
+            etags.append(session.get(f"{url}/api/{user}/tasks", headers=headers, timeout=60).headers["ETag"])
+            nexts.append(session.get(f"{url}/api/{user}/changes", headers=headers, timeout=60).json()["next"])
+    return etags, nexts
+
+
+def lua_strings(values: list[str]) -> str:
+    return "{" + ",".join("[[" + v + "]]" for v in values) + "}"
+
+
+def write_data(db_url: str, path: Path, pool: list[tuple[int, int]], versions_from: str = "") -> None:
+    """Tokens for every demo user, their task ids, and a pool of (user, id) to delete;
+    with `versions_from` (the app's URL) also each user's list ETag and sync token."""
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
             "SELECT user_id, array_agg(id ORDER BY id) FROM tasks WHERE user_id LIKE 'demo-user-%%' "
@@ -169,6 +190,10 @@ def write_data(db_url: str, path: Path, pool: list[tuple[int, int]]) -> None:
     lua.append("},")
     lua.append("pool_u={" + ",".join(str(index[u]) for u, _ in pool) + "},")
     lua.append("pool_id={" + ",".join(str(i) for _, i in pool) + "},")
+    if versions_from:
+        etags, nexts = client_versions(versions_from, users, tokens)
+        lua.append(f"etags={lua_strings(etags)},")
+        lua.append(f"nexts={lua_strings(nexts)},")
     lua.append("}")
     path.write_text("\n".join(lua))
 
@@ -230,7 +255,8 @@ class Bench:
         data = self.run_dir / f"data-{scenario}.lua"
         if pool:
             time.sleep(1)  # requests still in flight from the previous run must not hit the new pool
-        write_data(self.db_url, data, delete_pool(self.db_url, pool) if pool else [])
+        write_data(self.db_url, data, delete_pool(self.db_url, pool) if pool else [],
+                   versions_from=server.url if scenario in NEEDS_VERSIONS else "")
         result = wrk(server, scenario, data, connections, seconds, paced)
         result["repeat"] = repeat
         if record:
@@ -307,7 +333,7 @@ def main(argv: list[str]) -> int:
 
 def run_all(bench: Bench) -> None:
     args = bench.args
-    names = (args.only or "get_one,list,create,delete,patch,complete,mix").split(",")
+    names = (args.only or "get_one,list,list_filtered,list_revalidate,changes,create,delete,patch,complete,mix").split(",")
     for repeat in range(args.repeat):
         print(f"== 100 connections, run {repeat + 1} of {args.repeat}")
         for name in names:

@@ -46,6 +46,21 @@ function handlers.list()
   local u = math.random(n_users)
   return wrk.format("GET", "/api/" .. data.users[u] .. "/tasks", hget[u])
 end
+-- The phase V dashboard's default view: open tasks, soonest due first.
+function handlers.list_filtered()
+  local u = math.random(n_users)
+  return wrk.format("GET", "/api/" .. data.users[u] .. "/tasks?is_completed=false&sort_by=due_date&order=asc", hget[u])
+end
+function handlers.list_revalidate()  -- a page reload: the stored ETag, nothing changed (304)
+  local u = math.random(n_users)
+  local headers = {Authorization = hget[u].Authorization, ["X-Forwarded-Proto"] = "https",
+                   ["If-None-Match"] = data.etags[u]}
+  return wrk.format("GET", "/api/" .. data.users[u] .. "/tasks", headers)
+end
+function handlers.changes()  -- a client polling with its last token, nothing new
+  local u = math.random(n_users)
+  return wrk.format("GET", "/api/" .. data.users[u] .. "/changes?since=" .. data.nexts[u], hget[u])
+end
 function handlers.patch()
   local u = math.random(n_users)
   counter = counter + 1
@@ -59,6 +74,14 @@ function handlers.create()
   local u = math.random(n_users)
   counter = counter + 1
   return wrk.format("POST", "/api/" .. data.users[u] .. "/tasks", hjson[u],
+    '{"title":"bench-new ' .. tid .. "-" .. counter .. '","description":"Created by the benchmark"}')
+end
+function handlers.create_key()  -- create with a fresh Idempotency-Key: the keyed path's cost
+  local u = math.random(n_users)
+  counter = counter + 1
+  local headers = {Authorization = hjson[u].Authorization, ["X-Forwarded-Proto"] = "https",
+                   ["Content-Type"] = "application/json", ["Idempotency-Key"] = "bench-" .. tid .. "-" .. counter .. "-" .. math.random(1e9)}
+  return wrk.format("POST", "/api/" .. data.users[u] .. "/tasks", headers,
     '{"title":"bench-new ' .. tid .. "-" .. counter .. '","description":"Created by the benchmark"}')
 end
 function handlers.delete()

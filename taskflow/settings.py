@@ -46,6 +46,8 @@ RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 5)
 # Per-user limit like "600/minute"; off when empty. Counts live in Redis (REDIS_URL) so
 # every worker and instance agrees; without Redis they stay in one process (dev only).
 RATE_LIMIT = env_str("RATE_LIMIT")
+# The list's shape: "array" (the seed contract) or "object" ({"tasks", "count"}: phase V).
+TASK_LIST_FORMAT = env_str("TASK_LIST_FORMAT", "array")
 REDIS_URL = env_str("REDIS_URL")
 # One Redis call may take this long; after a failure the limiter leaves Redis alone
 # (allowing requests) for REDIS_RETRY_SECONDS instead of paying the timeout per request.
@@ -54,6 +56,8 @@ REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 10.0)
 # gunicorn (taskflow.workers): a client that sends nothing for this long, in the middle
 # of a request head or body, is answered 408 or disconnected.
 CLIENT_TIMEOUT_SECONDS = env_float("CLIENT_TIMEOUT_SECONDS", 5.0)
+# Deleted tasks are remembered this long for GET /changes; older sync tokens get 410.
+TOMBSTONE_DAYS = env_int("TOMBSTONE_DAYS", 30)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET", "" if IS_PRODUCTION else DEV_AUTH_SECRET)
@@ -256,8 +260,11 @@ SIMPLE_JWT = {
 
 CORS_ALLOW_CREDENTIALS = True
 CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id"]
-CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "WWW-Authenticate", "Allow", "X-Request-Id"]
+# The contract's request headers, and the response headers a browser script must read.
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "x-request-id", "if-match", "if-none-match", "idempotency-key"]
+CORS_EXPOSE_HEADERS = [
+    "Location", "Retry-After", "WWW-Authenticate", "Allow", "X-Request-Id", "ETag", "Link", "Idempotent-Replayed",
+]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "TaskFlow API",
@@ -318,6 +325,11 @@ problems = [
         (DB_POOLER not in {"", "transaction"}, f"DB_POOLER must be empty or 'transaction', not {DB_POOLER!r}"),
         (REDIS_TIMEOUT_SECONDS <= 0, "REDIS_TIMEOUT_SECONDS must be positive"),
         (CLIENT_TIMEOUT_SECONDS <= 0, "CLIENT_TIMEOUT_SECONDS must be positive"),
+        (TOMBSTONE_DAYS <= 0, "TOMBSTONE_DAYS must be a positive number of days"),
+        (
+            TASK_LIST_FORMAT not in {"array", "object"},
+            f"TASK_LIST_FORMAT must be array or object, not {TASK_LIST_FORMAT!r}",
+        ),
         (
             not is_valid_rate(RATE_LIMIT),
             f"RATE_LIMIT must look like 600/minute, not {RATE_LIMIT!r}",

@@ -1,8 +1,9 @@
 """Support staff's view of tasks and their owners.
 
-Least privilege comes from the `Support` group (migration 0003); this module keeps
-what even a permitted user may edit to title, description and completion, and makes
-every change go through the model's update path and into the admin history.
+Least privilege comes from the `Support` group (migrations 0003, 0005); this module keeps
+what even a permitted user may edit to title, description, completion, priority, due
+date and tags, and makes every change go through the model's update path and into the
+admin history. The planning fields' form and filter: tasks.admin_planning.
 """
 from typing import Any
 
@@ -12,21 +13,27 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from .models import Owner, Task
+from .admin_planning import TagFilter, TaskAdminForm, shown_moment
+from .models import Owner, Tag, Task
 from .pagination import EstimatedCountPaginator
+from .writes import update_task
 
-READ_ONLY_TASK_FIELDS = ["user_id", "owner_email", "created_at", "updated_at"]
+READ_ONLY_TASK_FIELDS = ["due", "recurrence_pattern", "recurrence_end", "user_id", "owner_email", "created_at", "updated_at"]
 
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    """Find a user's tasks by owner email, name, sub or text; fix title, description, completion."""
+    """Find a user's tasks by owner email, name, sub or text; fix title, description,
+    completion, priority, due date and tags."""
 
-    list_display = ["id", "title", "owner_email", "user_id", "is_completed", "created_at", "updated_at"]
-    list_filter = ["is_completed", "created_at", "updated_at"]
+    form = TaskAdminForm
+    list_display = ["id", "title", "owner_email", "user_id", "is_completed", "priority", "due", "tag_list",
+                    "created_at", "updated_at"]
+    list_filter = ["is_completed", "priority", "due_date", TagFilter, "recurrence_pattern", "created_at", "updated_at"]
     search_fields = ["title", "description", "=user_id"]
     search_help_text = "Title or description (contains), owner email or name (contains), or exact sub."
-    fields = ["title", "description", "is_completed", *READ_ONLY_TASK_FIELDS]
+    fields = ["title", "description", "is_completed", "priority", "due_date", "due_date_kind", "tag_names",
+              *READ_ONLY_TASK_FIELDS]
     readonly_fields = READ_ONLY_TASK_FIELDS
     ordering = ["-created_at", "-id"]
     actions = ["mark_complete", "mark_incomplete"]
@@ -37,7 +44,11 @@ class TaskAdmin(admin.ModelAdmin):
         # No foreign key to Owner (tasks may predate the directory): a correlated
         # subquery keeps the changelist at one SELECT instead of one per row.
         owner_email = Owner.objects.filter(sub=OuterRef("user_id")).values("email")[:1]
-        return super().get_queryset(request).annotate(owner_email=Subquery(owner_email))
+        # Due dates rendered by the API's own SQL; tags: one more query for the whole page.
+        return (super().get_queryset(request)
+                .annotate(owner_email=Subquery(owner_email), due_shown=shown_moment("due_date"),
+                          recurrence_end_shown=shown_moment("recurrence_end_date"))
+                .prefetch_related("tags"))
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Task], search_term: str) -> tuple[QuerySet[Task], bool]:
         matches, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -53,13 +64,35 @@ class TaskAdmin(admin.ModelAdmin):
     def owner_email(self, task: Task) -> str:
         return getattr(task, "owner_email", None) or "-"
 
+    @admin.display(description="Due (as the API shows it)", ordering="due_date")
+    def due(self, task: Task) -> str:
+        return getattr(task, "due_shown", None) or "-"
+
+    @admin.display(description="Recurrence ends")
+    def recurrence_end(self, task: Task) -> str:
+        return getattr(task, "recurrence_end_shown", None) or "-"
+
+    @admin.display(description="Tags")
+    def tag_list(self, task: Task) -> str:
+        return ", ".join(sorted(tag.name for tag in task.tags.all())) or "-"
+
     def save_model(self, request: HttpRequest, obj: Task, form: ModelForm, change: bool) -> None:
         if not change:
             super().save_model(request, obj, form, change)
             return
-        # The API's update path: only changed columns are written, and updated_at moves
-        # only when one of them really changes.
-        Task.objects.apply_changes(obj.user_id, obj.pk, {name: form.cleaned_data[name] for name in form.changed_data})
+        # The API's update path (PATCH): only changed columns are written, updated_at
+        # moves only when something really changes, tags are replaced, and completing a
+        # recurring task creates its next occurrence.
+        data, changed = form.cleaned_data, set(form.changed_data)
+        changes = {name: data[name] for name in ("title", "description", "is_completed", "priority") if name in changed}
+        if changed & {"due_date", "due_date_kind"}:  # a moment is its value and its kind
+            changes["due_date"] = (data["due_date"], data["due_date_kind"])
+        if "tag_names" in changed:
+            changes["tags"] = data["tag_names"]
+        update_task(obj.user_id, obj.pk, changes)
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        pass  # tags are saved by save_model (a through model Django's m2m saving cannot fill)
 
     @admin.action(description="Mark selected tasks complete", permissions=["change"])
     def mark_complete(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:
@@ -81,6 +114,25 @@ class TaskAdmin(admin.ModelAdmin):
             )
         state = "complete" if is_completed else "incomplete"
         self.message_user(request, f"Marked {len(changed)} task(s) {state}.", messages.SUCCESS)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """Users' tags, to read: they change through tasks (the API, or a task's change page)."""
+
+    list_display = ["id", "name", "color", "user_id", "created_at"]
+    search_fields = ["name", "=user_id"]
+    ordering = ["user_id", "name"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Owner)

@@ -1,4 +1,5 @@
-"""Adopting the `tasks` table the FastAPI original created, so Django's migrations own it.
+"""Adopting the `tasks` table the FastAPI original created, so Django's migrations own it
+(a phase V database's additions: tasks.adoption_phase5).
 
 The FastAPI service ran `CREATE TABLE IF NOT EXISTS tasks (id SERIAL PRIMARY KEY, ...)`
 and `CREATE INDEX idx_tasks_user_id`. Adoption converts that table, in one locked
@@ -10,6 +11,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
+from . import adoption_phase5
 from .models import Task
 
 INITIAL = ("tasks", "0001_initial")
@@ -45,17 +47,15 @@ def is_adopted() -> bool:
 
 
 def shape_problems() -> list[str]:
-    """Why the `tasks` table is not the FastAPI one (empty when it is)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT column_name, data_type, character_maximum_length, is_nullable FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = %s",
-            [TABLE],
-        )
-        found = {name: (kind, length, nullable) for name, kind, length, nullable in cursor.fetchall()}
+    """Why the `tasks` table is not the FastAPI one, first generation or phase V (empty when it is)."""
+    found = adoption_phase5.columns(TABLE)
     if not found:
         return [f"there is no {TABLE!r} table (a new database needs only `manage.py migrate`)"]
-    problems = [f"unexpected column {name!r}" for name in found.keys() - FASTAPI_COLUMNS.keys()]
+    phase5 = adoption_phase5.is_phase5(found)
+    expected = FASTAPI_COLUMNS.keys() | (adoption_phase5.PHASE5_TASK_COLUMNS.keys() if phase5 else set())
+    problems = [f"unexpected column {name!r}" for name in found.keys() - expected]
+    if phase5:
+        problems += adoption_phase5.shape_problems(found)
     for name, (kinds, length, nullable) in FASTAPI_COLUMNS.items():
         if name not in found:
             problems.append(f"missing column {name!r}")
@@ -79,13 +79,19 @@ def adopt() -> None:
     problems = shape_problems()
     if problems:
         raise AdoptionRefused("Not the FastAPI tasks table, nothing changed: " + "; ".join(problems) + ".")
+    phase5 = adoption_phase5.is_phase5(adoption_phase5.columns(TABLE))
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {_table()} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {_table()}{', tags, task_tags' if phase5 else ''} IN ACCESS EXCLUSIVE MODE")
     broken = rows_breaking_constraints()
     if broken:
         raise AdoptionRefused(
             f"{broken} row(s) have an empty title or user_id, which the schema forbids; fix them first. Nothing changed."
         )
+    if phase5:
+        bad = adoption_phase5.bad_rows()
+        if bad:
+            raise AdoptionRefused(f"{'; '.join(bad)}: the schema forbids them; fix them first. Nothing changed.")
+        adoption_phase5.stash()
     _convert_to_initial_schema()
 
 

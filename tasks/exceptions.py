@@ -21,6 +21,14 @@ class RequestValidationError(APIException):
         self.errors = errors
 
 
+class Conflict(APIException):
+    """The request is well-formed but clashes with what exists (a tag name taken, a tag
+    already on the task, an Idempotency-Key whose first request is still running)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict"
+
+
 class ServiceUnavailable(APIException):
     """Our outage, not the client's mistake: retry later (503 + Retry-After)."""
 

@@ -40,6 +40,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         logger.error("Unhandled error", exc_info=exc)
         set_rollback()
         return Response({"detail": "Internal server error"}, status=500)
+    if getattr(exc, "etag", None):
+        response["ETag"] = exc.etag  # 412: the task's current version (RFC 9110 §13.1.1)
     if isinstance(exc, RequestValidationError):
         response.data = {"detail": exc.errors}
     elif isinstance(exc, ValidationError):
@@ -49,17 +51,20 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
 
 def body_error_items(details: dict[str, Any] | list[Any]) -> list[dict[str, Any]]:
-    """DRF's error details as FastAPI's list of `{loc, msg, type}` under `body`."""
+    """DRF's error details as FastAPI's list of `{loc, msg, type}` under `body`; errors of
+    a list's items (a dict by index) get the index in their loc: ["body", "tags", 0]."""
     by_field = details if isinstance(details, dict) else {api_settings.NON_FIELD_ERRORS_KEY: details}
     return [
-        {
-            "loc": ["body"] if field == api_settings.NON_FIELD_ERRORS_KEY else ["body", field],
-            "msg": str(error["message"]),
-            "type": str(error["code"]),
-        }
+        {"loc": loc, "msg": str(error["message"]), "type": str(error["code"])}
         for field, errors in by_field.items()
-        for error in (errors if isinstance(errors, list) else [errors])
+        for loc, error in _located(["body"] if field == api_settings.NON_FIELD_ERRORS_KEY else ["body", field], errors)
     ]
+
+
+def _located(loc: list[Any], errors: Any) -> list[tuple[list[Any], dict[str, Any]]]:
+    if isinstance(errors, dict) and "code" not in errors:
+        return [item for key, nested in errors.items() for item in _located([*loc, key], nested)]
+    return [(loc, error) for error in (errors if isinstance(errors, list) else [errors])]
 
 
 # --- Django's own error views, for what never reaches DRF (unknown non-API paths, bad hosts) ---

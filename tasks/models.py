@@ -1,19 +1,37 @@
 """The Task model and the queries every interface (API, admin, commands) goes through."""
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connections, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
 
 from .db import parse_timestamps_in_c
+from .rendering import NOW, TAGS_TABLE, TASK_TAGS_TABLE, TASKS_TABLE, task_columns, task_of
+
+if TYPE_CHECKING:
+    from .listing import ListQuery
 
 # The contract's `sub`: at most 255 characters. The width of every column holding one
 # (Task.user_id, Owner) and the limit authentication and the owner directory apply.
 MAX_SUBJECT_LENGTH = 255
 # PostgreSQL's bigint: a larger task_id can name no row (404, never a 500).
 MAX_TASK_ID = 2**63 - 1
-# A task as the API shows it, in the contract's key order.
-TASK_FIELDS = ["id", "user_id", "title", "description", "is_completed", "created_at", "updated_at"]
+# The fields a client (or the admin) may write with apply_changes; a moment (due_date,
+# recurrence_end_date) is written as its two columns, value and kind.
+WRITABLE_FIELDS = frozenset({"title", "description", "is_completed", "priority", "due_date",
+                             "recurrence_pattern", "recurrence_end_date"})
+MOMENT_FIELDS = frozenset({"due_date", "recurrence_end_date"})
+
+
+def column_values(changes: dict[str, Any]) -> dict[str, Any]:
+    """Field values as column values: a moment (value, kind) becomes its two columns."""
+    columns: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name in MOMENT_FIELDS:
+            columns[name], columns[f"{name}_kind"] = value
+        else:
+            columns[name] = value
+    return columns
 
 
 class TaskQuerySet(models.QuerySet["Task"]):
@@ -24,55 +42,65 @@ class TaskQuerySet(models.QuerySet["Task"]):
     def newest_first(self) -> "TaskQuerySet":
         return self.order_by("-created_at", "-id")
 
-    def newest_rows(self, user_id: str) -> list[dict[str, Any]]:
-        """All of a user's tasks as dicts of TASK_FIELDS, newest first (the list route)."""
+    def listed(self, user_id: str, query: "ListQuery | None" = None) -> list[dict[str, Any]]:
+        """A user's tasks as the API shows them, filtered and sorted (newest first by default)."""
+        from .listing import ListQuery, select_rows
+
         with connections[self.db].cursor() as cursor:
             parse_timestamps_in_c(cursor.cursor)  # 2,000 timestamps in a list of 1,000
-            cursor.execute(f"SELECT {_COLUMNS} FROM {_table()} WHERE user_id = %s ORDER BY created_at DESC, id DESC", [user_id])
-            return [dict(zip(TASK_FIELDS, row)) for row in cursor.fetchall()]
+            return select_rows(cursor, user_id, query or ListQuery())
+
+    def newest_rows(self, user_id: str) -> list[dict[str, Any]]:
+        """All of a user's tasks, newest first (export_user)."""
+        return self.listed(user_id)
 
     # The single-row operations name their owner, so no caller can forget it: the task
     # of another user is the same 404 as no task. Each is one fixed SQL statement:
     # Django's query compiler cost more than the database did for these (bench/RESULTS.md).
     def row(self, user_id: str, task_id: int) -> dict[str, Any] | None:
-        """One task as a dict of TASK_FIELDS, or None."""
-        return self._one(f"SELECT {_COLUMNS} FROM {_table()} WHERE id = %s AND user_id = %s", [task_id, user_id])
+        """One task as the API shows it (tasks.rendering), or None."""
+        return self._one(f"SELECT {task_columns('t')} FROM {_table()} t WHERE t.id = %s AND t.user_id = %s", [task_id, user_id])
 
-    def apply_changes(self, user_id: str, task_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
+    def create_row(self, user_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Insert a task (tags apart: tasks.tagging) and answer it as the API shows it."""
+        columns = {"user_id": user_id, **column_values(fields)}
+        names = ", ".join(columns)
+        placeholders = ", ".join(["%s"] * len(columns))
+        row = self._one(
+            f"INSERT INTO {_table()} AS t ({names}) VALUES ({placeholders}) RETURNING {task_columns('t')}",
+            list(columns.values()),
+        )
+        assert row is not None
+        return row
+
+    def apply_changes(self, user_id: str, task_id: int, changes: dict[str, Any], touch: bool = False) -> dict[str, Any] | None:
         """Write the fields of `changes` that differ; return the task as it then stands.
 
         One UPDATE that names only the given columns, so concurrent changes of other
         fields are never overwritten by a stale copy; a change that alters nothing
         writes nothing and leaves `updated_at` alone (the row is then read instead, within
-        the same statement).
+        the same statement). `touch` writes `updated_at` even so: the task's tags changed.
         """
-        if not changes:
-            return self.row(user_id, task_id)
         if not changes.keys() <= WRITABLE_FIELDS:
             raise ValueError(f"Not writable: {sorted(changes.keys() - WRITABLE_FIELDS)}")
-        assignments = ", ".join(f"{name} = %s" for name in changes)
-        differs = " OR ".join(f"{name} IS DISTINCT FROM %s" for name in changes)
-        values = list(changes.values())
+        if not changes and not touch:
+            return self.row(user_id, task_id)
+        columns = column_values(changes)
+        assignments = "".join(f"{name} = %s, " for name in columns)
+        differs = "TRUE" if touch else " OR ".join(f"t.{name} IS DISTINCT FROM %s" for name in columns)
+        values = list(columns.values())
         table = _table()
         return self._one(
-            f"WITH updated AS (UPDATE {table} SET {assignments}, updated_at = {_NOW} "
-            f"WHERE id = %s AND user_id = %s AND ({differs}) RETURNING {_COLUMNS}) "
-            f"SELECT * FROM updated UNION ALL SELECT {_COLUMNS} FROM {table} "
-            f"WHERE id = %s AND user_id = %s AND NOT EXISTS (SELECT FROM updated)",
-            [*values, task_id, user_id, *values, task_id, user_id],
-        )
-
-    def toggle_completion(self, user_id: str, task_id: int) -> dict[str, Any] | None:
-        """Flip `is_completed` in the database, so parallel toggles never cancel out."""
-        return self._one(
-            f"UPDATE {_table()} SET is_completed = NOT is_completed, updated_at = {_NOW} "
-            f"WHERE id = %s AND user_id = %s RETURNING {_COLUMNS}",
-            [task_id, user_id],
+            f"WITH updated AS (UPDATE {table} t SET {assignments}updated_at = {NOW} "
+            f"WHERE t.id = %s AND t.user_id = %s AND ({differs}) RETURNING {task_columns('t')}) "
+            f"SELECT * FROM updated UNION ALL SELECT {task_columns('t')} FROM {table} t "
+            f"WHERE t.id = %s AND t.user_id = %s AND NOT EXISTS (SELECT FROM updated)",
+            [*values, task_id, user_id, *([] if touch else values), task_id, user_id],
         )
 
     def delete_one(self, user_id: str, task_id: int) -> bool:
         """Delete one task with one DELETE (Django's delete() wraps it in a transaction,
-        two more round trips, for cascades and signals a Task has none of)."""
+        two more round trips, for cascades that the database does itself: task_tags)."""
         with connections[self.db].cursor() as cursor:
             cursor.execute(f"DELETE FROM {_table()} WHERE id = %s AND user_id = %s", [task_id, user_id])
             return cursor.rowcount > 0
@@ -83,27 +111,51 @@ class TaskQuerySet(models.QuerySet["Task"]):
         Rows already in that state are not written, so their `updated_at` stays put.
         """
         with transaction.atomic():
-            changing = list(self.exclude(is_completed=is_completed).select_for_update().values_list("pk", flat=True))
-            self.model.objects.filter(pk__in=changing).update(is_completed=is_completed, updated_at=Now())
-        return changing
+            changing = self.exclude(is_completed=is_completed).order_by("pk").select_for_update()
+            owners = dict(changing.values_list("pk", "user_id"))
+            # The triggers take each owner's change lock in row order; across owners take
+            # them first, in one order (tasks.sync), or two bulk changes could deadlock.
+            lock_change_sequences(set(owners.values()))
+            self.model.objects.filter(pk__in=owners).update(is_completed=is_completed, updated_at=Now())
+        return list(owners)
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
-        return None if row is None else dict(zip(TASK_FIELDS, row))
-
-
-# Column names are the field names (no db_column), in the contract's key order.
-_COLUMNS = ", ".join(TASK_FIELDS)
-WRITABLE_FIELDS = frozenset({"title", "description", "is_completed"})
-# What Django's Now() compiles to on PostgreSQL: every timestamp from the database clock.
-_NOW = "STATEMENT_TIMESTAMP()"
+        return None if row is None else task_of(row)
 
 
 def _table() -> str:
     """The tasks table, quoted, as the model names it (never a literal in SQL)."""
     return connections["default"].ops.quote_name(Task._meta.db_table)
+
+
+def lock_change_sequences(user_ids: set[str]) -> None:
+    """Take these users' change-sequence locks (migration 0005) in one global order."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(1952, h) FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest(%s::text[]) AS u) "
+                       "AS hashes ORDER BY h", [sorted(user_ids)])
+
+
+class Priority(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Recurrence(models.TextChoices):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+class MomentKind(models.TextChoices):
+    """How a due date was given, so it is shown back the same way (tasks.moments)."""
+
+    INSTANT = "instant"  # had an offset: shown in UTC with Z
+    FLOATING = "floating"  # a wall-clock time without offset: stored as if UTC, shown without one
+    DATE = "date"  # a calendar date: stored as its UTC midnight, shown as YYYY-MM-DD
 
 
 class Task(models.Model):
@@ -117,23 +169,104 @@ class Task(models.Model):
     # tools (the FastAPI original's DEFAULT NOW()) get the same.
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = models.DateTimeField(db_default=Now(), editable=False)
+    # Planning fields (the original's phase V). A moment is a timestamptz, sortable as
+    # is (floating times sort as if UTC), plus the kind it was given in.
+    priority = models.CharField(max_length=6, choices=Priority.choices, default=Priority.MEDIUM, db_default=Priority.MEDIUM)
+    due_date = models.DateTimeField(null=True, blank=True)
+    due_date_kind = models.CharField(max_length=8, choices=MomentKind.choices, null=True, blank=True)
+    recurrence_pattern = models.CharField(max_length=7, choices=Recurrence.choices, null=True, blank=True)
+    recurrence_end_date = models.DateTimeField(null=True, blank=True)
+    recurrence_end_date_kind = models.CharField(max_length=8, choices=MomentKind.choices, null=True, blank=True)
+    # Set once, by the completion that decided this task's successor (tasks.recurrence):
+    # a second completion, parallel or after re-opening, finds it set and creates nothing.
+    next_occurrence_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    tags = models.ManyToManyField("Tag", through="TaskTag", related_name="tasks", blank=True)
+    # Set by the database on every insert and real change (migration 0005, tasks.sync):
+    # the task's place in its owner's change sequence, and so its ETag.
+    change_seq = models.BigIntegerField(db_default=0, editable=False)
 
     objects = TaskQuerySet.as_manager()
 
     class Meta:
-        db_table = "tasks"
+        db_table = TASKS_TABLE
         indexes = [
             models.Index(fields=["user_id", "-created_at", "-id"], name="tasks_user_newest"),
             # The admin's changelist: its ordering, and its "created" date filter.
             models.Index(fields=["-created_at", "-id"], name="tasks_newest"),
+            # sort_by=due_date (ascending, nulls last, as the btree stores them), with or
+            # without is_completed / priority filters read off the same rows.
+            models.Index(fields=["user_id", "due_date", "id"], name="tasks_user_due"),
+            # GET /changes?since=: a user's tasks changed after a point of their sequence.
+            models.Index(fields=["user_id", "change_seq"], name="tasks_user_change_seq"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(title=""), name="tasks_title_not_empty"),
             models.CheckConstraint(condition=~Q(user_id=""), name="tasks_user_id_not_empty"),
+            models.CheckConstraint(condition=Q(priority__in=Priority.values), name="tasks_priority_valid"),
+            models.CheckConstraint(
+                condition=Q(recurrence_pattern__isnull=True) | Q(recurrence_pattern__in=Recurrence.values),
+                name="tasks_recurrence_pattern_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__isnull=True, due_date_kind__isnull=True)
+                | Q(due_date__isnull=False, due_date_kind__isnull=False, due_date_kind__in=MomentKind.values),
+                name="tasks_due_date_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(recurrence_end_date__isnull=True, recurrence_end_date_kind__isnull=True)
+                | Q(recurrence_end_date__isnull=False, recurrence_end_date_kind__isnull=False,
+                    recurrence_end_date_kind__in=MomentKind.values),
+                name="tasks_recurrence_end_date_kind_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class Tag(models.Model):
+    """A user's tag; per user like tasks (no foreign key to any user table)."""
+
+    user_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=7, null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = TAGS_TABLE
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "name"], name="tags_user_name_unique"),
+            # 1..50 characters: varchar(50) bounds the top, this the bottom.
+            models.CheckConstraint(condition=~Q(name=""), name="tags_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(color__isnull=True) | Q(color__regex=r"^#[0-9A-Fa-f]{6}$"), name="tags_color_hex"),
+            models.CheckConstraint(condition=~Q(user_id=""), name="tags_user_id_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskTag(models.Model):
+    """A tag on a task. The database deletes the link with either end (ON DELETE CASCADE,
+    added by migration 0004: Django 5.2 cascades only in Python, and the task and tag
+    routes delete with one raw DELETE)."""
+
+    user_id = models.CharField(max_length=255)
+    # No index of their own: the unique (task, tag) serves "tags of a task", and
+    # task_tags_tag_task "tasks of a tag" (the tags filter, tag deletion).
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="task_links")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = TASK_TAGS_TABLE
+        constraints = [models.UniqueConstraint(fields=["task", "tag"], name="task_tags_task_tag_unique")]
+        indexes = [
+            models.Index(fields=["tag", "task"], name="task_tags_tag_task"),
+            # The list's tags: all of one user's links in one index range (tasks.rendering).
+            models.Index(fields=["user_id", "task"], name="task_tags_user_task"),
+        ]
 
 
 class Owner(models.Model):
@@ -154,3 +287,57 @@ class Owner(models.Model):
 
     def __str__(self) -> str:
         return self.email or self.sub
+
+
+class TaskSyncState(models.Model):
+    """Where a user's change feed begins (tasks.sync): tombstones up to `horizon_seq`
+    have been purged (or the user was), so sync tokens below it are expired (410)."""
+
+    user_id = models.CharField(max_length=255, primary_key=True)
+    horizon_seq = models.BigIntegerField(db_default=0)
+
+    class Meta:
+        db_table = "task_sync_state"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} from {self.horizon_seq}"
+
+
+class TaskTombstone(models.Model):
+    """A deleted task, kept TOMBSTONE_DAYS so syncing clients learn of the deletion."""
+
+    user_id = models.CharField(max_length=255)
+    task_id = models.BigIntegerField()
+    change_seq = models.BigIntegerField()
+    deleted_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "task_tombstones"
+        indexes = [
+            models.Index(fields=["user_id", "change_seq"], name="tombstones_user_change_seq"),
+            models.Index(fields=["deleted_at"], name="tombstones_deleted_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: task {self.task_id} deleted"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer to a POST sent with an `Idempotency-Key`, kept so that a retry gets the
+    same answer instead of a second create (tasks.idempotency)."""
+
+    pk = models.CompositePrimaryKey("user_id", "key")
+    user_id = models.CharField(max_length=255)
+    key = models.CharField(max_length=255)
+    # sha256 of method, route and canonical JSON body: the same key with another request is a 422.
+    fingerprint = models.BinaryField()
+    status = models.PositiveSmallIntegerField()
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField()  # the rendered bytes, replayed as they were sent
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "task_idempotency_keys"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"

@@ -2,11 +2,15 @@
 error shapes and headers of every contract row, and routes listed once each."""
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from django.conf import settings
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
-from .serializers import TaskSerializer
+from .listing import ORDERS, SORTS
+from .models import Priority
+from .serializers import TagSerializer, TaskSerializer, TaskTagSerializer
 
 HIDDEN_ROUTES = {"^api(?:/.*)?$"}
 
@@ -34,6 +38,31 @@ class BetterAuthBearerScheme(OpenApiAuthenticationExtension):
         }
 
 
+class TagNamesSchema(OpenApiSerializerFieldExtension):
+    """Tag names in a request; the tags themselves ({id, name, color}) in a response."""
+
+    target_class = "tasks.serializers.TagNamesField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        if direction == "request":
+            return {"type": "array", "maxItems": 50, "description": "Tag names (trimmed, 1-50 characters); "
+                    "replaces the task's tags, creating missing ones", "items": {"type": "string", "minLength": 1, "maxLength": 50}}
+        tag = {"type": "object", "required": ["id", "name", "color"], "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "color": {"type": "string", "nullable": True}}}
+        return {"type": "array", "items": tag, "description": "The task's tags, by name"}
+
+
+class MomentSchema(OpenApiSerializerFieldExtension):
+    target_class = "tasks.serializers.MomentField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        return {"type": "string", "nullable": True, "description": (
+            "An instant (RFC 3339 with Z or an offset; shown in UTC with Z), a floating local time "
+            "YYYY-MM-DDTHH:MM[:SS[.ffffff]] (shown without offset, seconds included), or a date YYYY-MM-DD. "
+            "null or \"\" clears it" if direction == "request" else
+            "As given: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.ffffff] (floating) or an instant in UTC with Z")}
+
+
 Error = inline_serializer("Error", {"detail": serializers.CharField()})
 ValidationError = inline_serializer(
     "ValidationError",
@@ -55,7 +84,45 @@ WWW_AUTHENTICATE = OpenApiParameter("WWW-Authenticate", str, OpenApiParameter.HE
 RETRY_AFTER = OpenApiParameter("Retry-After", int, OpenApiParameter.HEADER, response=[429, 503], description="Seconds")
 ALLOW = OpenApiParameter("Allow", str, OpenApiParameter.HEADER, response=[405], description="The allowed methods")
 LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[201], description="The new task's URL")
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="1-255 printable ASCII characters, per user. A retry with the same key and body within 24 h "
+                "answers the first answer again (Idempotent-Replayed: true) and creates nothing; another body "
+                "is a 422, a retry while the first still runs a 409.",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed", str, OpenApiParameter.HEADER, response=[201], enum=["true"],
+    description="Present on a replayed answer (same Idempotency-Key and body as an earlier request)",
+)
 TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH, description="The task's id")
+# Sync (API.md "Sync"): versions of a task or list, and the conditional requests on them.
+ETAG = OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200, 201, 304, 412],
+                        description="Strong tag of this task or list body (at 412: the task's current one)")
+IF_NONE_MATCH = OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER,
+                                 description="Entity tags (or *); a match (weak comparison) answers 304 without a body")
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER,
+                            description="Entity tags (or *): write only if the task's current ETag is listed, else 412")
+NOT_MODIFIED = {304: OpenApiResponse(None, "Not modified: If-None-Match named the current ETag; no body")}
+PRECONDITION_FAILED = {412: OpenApiResponse(Error, "Precondition failed: If-Match did not name the current ETag; "
+                                                   "nothing was written")}
+READ = (ETAG, IF_NONE_MATCH)
+WRITE = (ETAG, IF_MATCH)
+TAG_ID = OpenApiParameter("tag_id", int, OpenApiParameter.PATH, description="The tag's id")
+LIST_PARAMETERS = [
+    OpenApiParameter("search", str, description="Case-insensitive substring of title or description"),
+    OpenApiParameter("priority", str, enum=Priority.values),
+    OpenApiParameter("tags", str, many=True, explode=True,
+                     description="Repeatable: tasks that have all of these tag names"),
+    OpenApiParameter("is_completed", bool, description="true or false"),
+    OpenApiParameter("sort_by", str, enum=SORTS, default="created_at",
+                     description="priority: high > medium > low; due_date: tasks without one last"),
+    OpenApiParameter("order", str, enum=ORDERS, default="desc", description="Ties by id in the same direction"),
+    OpenApiParameter("limit", int, description="1-200: a keyset page of this many tasks; without it, the whole list"),
+    OpenApiParameter("cursor", str, description="Opaque: from the Link rel=\"next\" URL of the previous page, "
+                                                "valid only with the same filters and sort"),
+    OpenApiParameter("Link", str, OpenApiParameter.HEADER, response=[200],
+                     description='<next page URL>; rel="next" (absolute), when a limit was given and more tasks follow'),
+]
 
 COMMON_ERRORS = {
     401: OpenApiResponse(Error, "Invalid authorization header / Token expired / Invalid token"),
@@ -71,7 +138,14 @@ BODY_ERRORS = {
     415: OpenApiResponse(Error, "Body is not application/json"),
     422: OpenApiResponse(ValidationError, "Validation error"),
 }
+IDEMPOTENCY_ERRORS = {
+    409: OpenApiResponse(Error, "A request with this Idempotency-Key is still in progress"),
+    422: OpenApiResponse(ValidationError, "Validation error, a bad Idempotency-Key, or a key already used "
+                                          "for a different request"),
+}
 NOT_FOUND = {404: OpenApiResponse(Error, "Task not found (or not yours)")}
+QUERY_ERRORS = {422: OpenApiResponse(ValidationError, 'A bad value of a list parameter, limit or cursor (forged, '
+                                                     'or from another query), at ["query", name]')}
 PATH_ERRORS = {422: OpenApiResponse(ValidationError, "task_id is not an integer"), **NOT_FOUND}
 HEADERS = [WWW_AUTHENTICATE, RETRY_AFTER, ALLOW]
 
@@ -81,23 +155,101 @@ def _operation(summary: str, responses: dict[int, Any], detail: bool = True, hea
     return extend_schema(summary=summary, responses={**responses, **COMMON_ERRORS}, parameters=parameters, **kwargs)
 
 
+class TaskSchema(AutoSchema):
+    """The list route answers what its declared response says: a serializer with
+    many=True (the array shape) or the {"tasks", "count"} object, never an array of it."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        if getattr(self.view, "action", None) == "list":
+            return settings.TASK_LIST_FORMAT == "array"
+        return super()._is_list_view(serializer)
+
+
+def task_list_response() -> Any:
+    """The list's shape in force (TASK_LIST_FORMAT), read when the schema is generated."""
+    if settings.TASK_LIST_FORMAT == "object":
+        return inline_serializer("TaskList", {"tasks": TaskSerializer(many=True), "count": serializers.IntegerField()})
+    return TaskSerializer(many=True)
+
+
 TASK_OPERATIONS = {
-    "list": _operation("List the user's tasks, newest first", {200: TaskSerializer(many=True)}, detail=False),
+    "list": _operation("List the user's tasks (newest first unless sorted), filtered", {200: task_list_response(),
+                       **QUERY_ERRORS, **NOT_MODIFIED}, detail=False, headers=(*LIST_PARAMETERS, *READ),
+                       operation_id="api_tasks_list"),
     "create": _operation(
         "Create a task",
-        {201: TaskSerializer, **BODY_ERRORS},
+        {201: TaskSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS},
         detail=False,
-        headers=(LOCATION,),
+        headers=(LOCATION, ETAG, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED),
     ),
-    "retrieve": _operation("Get a task", {200: TaskSerializer, **PATH_ERRORS}),
-    "update": _operation("Replace a task's fields (title required)", {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND}),
+    "retrieve": _operation("Get a task", {200: TaskSerializer, **PATH_ERRORS, **NOT_MODIFIED}, headers=READ),
+    "update": _operation(
+        "The same partial update as PATCH (the original's PUT took any subset)",
+        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND, **PRECONDITION_FAILED}, headers=WRITE,
+    ),
     "partial_update": _operation(
-        "Change any subset of title, description, is_completed; {} changes nothing",
-        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND},
+        "Change any subset of the writable fields; {} changes nothing; is_completed true on an open "
+        "recurring task creates its next occurrence",
+        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND, **PRECONDITION_FAILED}, headers=WRITE,
     ),
-    "destroy": _operation("Delete a task", {204: None, **PATH_ERRORS}),
-    "complete": _operation("Toggle is_completed", {200: TaskSerializer, **PATH_ERRORS}, request=None),
+    "destroy": _operation("Delete a task", {204: None, **PATH_ERRORS, **PRECONDITION_FAILED}, headers=(IF_MATCH, ETAG)),
+    "complete": _operation("Toggle is_completed (completing a recurring task creates its next occurrence)",
+                           {200: TaskSerializer, **PATH_ERRORS, **PRECONDITION_FAILED}, request=None, headers=WRITE),
 }
+TagList = inline_serializer("TagList", {"tags": TagSerializer(many=True), "count": serializers.IntegerField()})
+TAG_NOT_FOUND = {404: OpenApiResponse(Error, "Tag not found (or not yours)")}
+TAG_PATH_ERRORS = {422: OpenApiResponse(ValidationError, "tag_id is not an integer"), **TAG_NOT_FOUND}
+
+
+def _tag_operation(summary: str, responses: dict[int, Any], parameters: tuple = (), **kwargs: Any) -> Any:
+    return extend_schema(summary=summary, responses={**responses, **COMMON_ERRORS}, parameters=[*HEADERS, *parameters],
+                         tags=["tags"], **kwargs)
+
+
+TAG_OPERATIONS = {
+    "list": _tag_operation("List the user's tags, by name", {200: TagList}),
+    "create": _tag_operation("Create a tag", {201: TagSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS,
+                             409: OpenApiResponse(Error, "Tag '<name>' already exists, or a request with this "
+                                                         "Idempotency-Key is still in progress")},
+                             parameters=(IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED), request=TagSerializer),
+    "destroy": _tag_operation("Delete a tag; it leaves every task that had it", {204: None, **TAG_PATH_ERRORS},
+                              parameters=(TAG_ID,)),
+    "attach": _tag_operation(
+        "Put one of the user's tags on the task; answers the task",
+        {201: TaskSerializer, **BODY_ERRORS, 404: OpenApiResponse(Error, "Task not found / Tag not found"),
+         409: OpenApiResponse(Error, "Tag already assigned to this task"), **PRECONDITION_FAILED},
+        parameters=(TASK_ID, *WRITE), request=TaskTagSerializer,
+    ),
+    "detach": _tag_operation(
+        "Take a tag off the task",
+        {204: None, 422: OpenApiResponse(ValidationError, "task_id or tag_id is not an integer"),
+         404: OpenApiResponse(Error, "Task not found / Tag not assigned to this task"), **PRECONDITION_FAILED},
+        parameters=(TASK_ID, TAG_ID, IF_MATCH, ETAG),
+    ),
+}
+SYNC_TOKEN = "An opaque sync token: the `next` of an earlier answer"
+CHANGES = extend_schema(
+    summary="What changed: every task (no since), or the changes after a sync token, in the order they happened",
+    parameters=[
+        *HEADERS,
+        OpenApiParameter("since", str, OpenApiParameter.QUERY, description=SYNC_TOKEN),
+        OpenApiParameter("limit", int, OpenApiParameter.QUERY, description="1-1000, default 1000; more: true when cut"),
+    ],
+    responses={
+        200: inline_serializer("Changes", {
+            "changes": serializers.ListField(
+                child=serializers.DictField(),
+                help_text='Tasks as GET shows them; a deleted task as {"id": N, "deleted": true}',
+            ),
+            "next": serializers.CharField(help_text="Pass as since next time"),
+            "more": serializers.BooleanField(help_text="True when cut at limit: ask again with next at once"),
+        }),
+        410: OpenApiResponse(Error, "Sync token expired; start over without since (another user's, forged, or "
+                                    "older than the tombstones kept)"),
+        422: OpenApiResponse(ValidationError, "since is not a sync token, or limit is not 1-1000 (loc: query)"),
+        **COMMON_ERRORS,
+    },
+)
 HEALTH = extend_schema(summary="Liveness: the process answers (no database)", responses={200: Health})
 READINESS = extend_schema(
     summary="Readiness: the database answers",

@@ -3,6 +3,7 @@
 Validation errors carry Pydantic v2's `type` names and messages, so a frontend written
 for the FastAPI original reads our 422 bodies unchanged (tasks.handlers renders them).
 """
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,7 +12,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from .models import MAX_SUBJECT_LENGTH, Task
+from .models import MAX_SUBJECT_LENGTH, Priority, Recurrence
+from .moments import CLEARED, Moment, parse_moment
+
+MAX_TAGS_PER_TASK = 50
 
 
 class PydanticCodesMixin:
@@ -87,7 +91,122 @@ class StrictBooleanField(PydanticCodesMixin, serializers.BooleanField):
         return data  # type: ignore[return-value]
 
 
-class TaskSerializer(serializers.Serializer):
+class ObjectBodyMixin:
+    """JSON that is not an object (null, an array, a number) is FastAPI's
+    model_attributes_type error at ["body"]."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if not isinstance(data, Mapping):
+            message = "Input should be a valid dictionary or object to extract fields from"
+            raise ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail(message, code="model_attributes_type")]}
+            )
+        return super().run_validation(data)  # type: ignore[misc]
+
+
+class StrictChoiceField(PydanticCodesMixin, serializers.ChoiceField):
+    """One of a few strings, exactly (no case folding, no coercion of 1 to "1"):
+    Pydantic's `literal_error` for a wrong string, `string_type` for a non-string."""
+
+    null_type = "string_type"
+
+    def __init__(self, choices: list[str], clearable: bool = False, **kwargs: Any) -> None:
+        # A clearable field takes null and "" as "none" (the phase V form sends "").
+        self.clearable = clearable
+        super().__init__(choices=choices, allow_null=clearable, allow_blank=clearable, **kwargs)
+        quoted = [f"'{choice}'" for choice in choices]
+        self.error_messages = {
+            "required": "Field required",
+            "null": "Input should be a valid string",
+            "string_type": "Input should be a valid string",
+            "literal_error": f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}",
+        }
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if self.clearable and data in (None, ""):
+            return (True, None)
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: object) -> str:
+        if not isinstance(data, str):
+            self.fail("string_type")
+        if data not in self.choices:
+            self.fail("literal_error")
+        return data  # type: ignore[return-value]
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        (is_empty, data) = self.validate_empty_values(data)
+        return data if is_empty else self.to_internal_value(data)
+
+
+class MomentField(PydanticCodesMixin, serializers.Field):
+    """An instant, a floating date-time or a date (tasks.moments); null and "" clear it."""
+
+    default_error_messages = {
+        "datetime_type": "Input should be a valid datetime",
+        "datetime_from_date_parsing": "Input should be a valid datetime or date, {reason}",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None or data == "":
+            return (True, CLEARED)
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: object) -> Moment:
+        if not isinstance(data, str):
+            self.fail("datetime_type")
+        try:
+            return parse_moment(data)  # type: ignore[arg-type]
+        except ValueError as exc:
+            self.fail("datetime_from_date_parsing", reason=str(exc))
+            raise  # unreachable: fail() raises
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class TagNamesField(PydanticCodesMixin, serializers.Field):
+    """A list of tag names: each trimmed, 1-50 characters, duplicates counted once.
+    Errors of single names are reported at ["body", "tags", index], all at once."""
+
+    default_error_messages = {
+        "list_type": "Input should be a valid list",
+        "too_long": "List should have at most {max} items after validation, not {count}",
+    }
+    name_field = StrictCharField(min_length=1, max_length=50)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def validate_empty_values(self, data: Any) -> tuple[bool, Any]:
+        if data is None:
+            self.fail("list_type")
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data: object) -> list[str]:
+        if not isinstance(data, list):
+            self.fail("list_type")
+        names: dict[str, None] = {}
+        errors: dict[int, list[ErrorDetail]] = {}
+        for index, item in enumerate(data):  # type: ignore[arg-type]
+            try:
+                names[self.name_field.to_internal_value(item)] = None
+            except ValidationError as exc:
+                errors[index] = exc.detail  # type: ignore[assignment]
+        if errors:
+            raise ValidationError(errors)
+        if len(names) > MAX_TAGS_PER_TASK:
+            self.fail("too_long", max=MAX_TAGS_PER_TASK, count=len(names))
+        return list(names)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class TaskSerializer(ObjectBodyMixin, serializers.Serializer):
     """A task as the API shows it, and the fields a client may write."""
 
     # Every field is declared (no ModelSerializer): introspecting the model again on
@@ -100,16 +219,49 @@ class TaskSerializer(serializers.Serializer):
     is_completed = StrictBooleanField(required=False)
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
+    priority = StrictChoiceField(Priority.values, required=False)
+    due_date = MomentField()
+    recurrence_pattern = StrictChoiceField(Recurrence.values, clearable=True, required=False)
+    recurrence_end_date = MomentField()
+    tags = TagNamesField()
 
-    def create(self, validated_data: dict[str, Any]) -> Task:
-        return Task.objects.create(**validated_data)
 
-    def run_validation(self, data: Any = serializers.empty) -> Any:
-        # JSON that is not an object (null, an array, a number) is FastAPI's
-        # model_attributes_type error at ["body"].
-        if not isinstance(data, Mapping):
-            message = "Input should be a valid dictionary or object to extract fields from"
-            raise ValidationError(
-                {api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail(message, code="model_attributes_type")]}
-            )
-        return super().run_validation(data)
+class ColorField(StrictCharField):
+    """`#RRGGBB` or null."""
+
+    PATTERN = re.compile(r"#[0-9A-Fa-f]{6}")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=7, allow_null=True, required=False, **kwargs)
+        # Braces doubled: fail() formats the message.
+        self.error_messages["string_pattern_mismatch"] = "String should match pattern '^#[0-9A-Fa-f]{{6}}$'"
+
+    def to_internal_value(self, data: object) -> str:
+        value = super().to_internal_value(data)
+        if not self.PATTERN.fullmatch(value):
+            self.fail("string_pattern_mismatch")
+        return value
+
+
+class StrictIntegerField(PydanticCodesMixin, serializers.IntegerField):
+    """A JSON integer and nothing else: "3", 3.0 and true are refused."""
+
+    null_type = "int_type"
+    default_error_messages = {"required": "Field required", "null": "Input should be a valid integer",
+                              "int_type": "Input should be a valid integer"}
+
+    def to_internal_value(self, data: object) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("int_type")
+        return data  # type: ignore[return-value]
+
+
+class TagSerializer(ObjectBodyMixin, serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = StrictCharField(min_length=1, max_length=50)
+    color = ColorField()
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class TaskTagSerializer(ObjectBodyMixin, serializers.Serializer):
+    tag_id = StrictIntegerField()

@@ -1,7 +1,9 @@
-"""The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete]], plus health."""
+"""The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete|/tags[/{tag_id}]]],
+/api/{user_id}/tags[/{tag_id}], plus health."""
 import re
 from typing import Any
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_view
@@ -12,24 +14,31 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import recurrence, sync, tagging
+from .conditional import (if_match_holds, if_match_versions, list_etag, list_query, none_match,
+                          not_modified_if_matching, task_etag, with_etag)
 from .deadlines import database
 from .exceptions import RequestValidationError, ServiceUnavailable
+from .idempotency import idempotent
+from .keyset import list_page
 from .models import MAX_TASK_ID, Task
 from .owners import record_owner
 from .permissions import IsPathOwner
-from .schema import HEALTH, READINESS, TASK_OPERATIONS
-from .serializers import TaskSerializer
+from .rendering import TaskRow
+from .schema import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, TaskSchema
+from .serializers import TaskSerializer, TagSerializer, TaskTagSerializer
+from .writes import create_task, update_task
 
 INTEGER = re.compile(r"[+-]?[0-9]+")
 INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string as an integer"
 
 
-def task_pk(raw: str) -> int | None:
+def task_pk(raw: str, name: str = "task_id") -> int | None:
     """The integer in the path; None when no row can have it (zero, negative, beyond
     bigint), so `pk and query(pk)` is None for those without asking the database."""
     # ASCII digits only: Python's int() would also take "１", " 1" and "1_0".
     if not INTEGER.fullmatch(raw):
-        raise RequestValidationError([{"loc": ["path", "task_id"], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
+        raise RequestValidationError([{"loc": ["path", name], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
     digits = raw.lstrip("+-").lstrip("0")
     if raw.startswith("-") or not digits or len(digits) > len(str(MAX_TASK_ID)):
         return None
@@ -37,36 +46,41 @@ def task_pk(raw: str) -> int | None:
     return value if value <= MAX_TASK_ID else None
 
 
-def found(task: dict[str, Any] | None) -> Response:
-    """The task as it is, or the contract's 404 (no such task, or not yours)."""
+def found(task: TaskRow | None, status: int = 200) -> Response:
+    """The task as it is, with its ETag, or the contract's 404 (no such task, or not yours)."""
     if task is None:
         raise NotFound("Task not found")
-    return Response(task)
+    return with_etag(Response(task, status=status), task_etag(task.change_seq))
 
 
 def forget_renderer_context(response: Response) -> None:
     response.renderer_context = None
 
 
-@extend_schema_view(**TASK_OPERATIONS)
-class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
-    """A user's tasks: every query names the path's user_id, which IsPathOwner has
-    matched to the token's subject."""
-
-    serializer_class = TaskSerializer
-    permission_classes = [IsPathOwner]
-    # Only for drf-spectacular's path parameter types; no route reads tasks through it.
-    queryset = Task.objects.none()
+class UnlinkedResponseMixin:
+    """Frees each response as soon as it is sent, and answers GET/HEAD If-None-Match."""
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
-        response = super().dispatch(request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         # DRF links view.response -> response -> renderer_context -> {view, response}:
         # cycles only the rare full garbage collection frees, which kept every list's rows
         # and rendered bytes alive meanwhile (a worker passed 1 GiB in 5 minutes of mixed
         # load). Unlinked, the response is freed as soon as it has been sent.
         self.response = None
         response.add_post_render_callback(forget_renderer_context)
-        return response
+        return not_modified_if_matching(request, response)
+
+
+@extend_schema_view(**TASK_OPERATIONS)
+class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """A user's tasks: every query names the path's user_id, which IsPathOwner has
+    matched to the token's subject."""
+
+    serializer_class = TaskSerializer
+    permission_classes = [IsPathOwner]
+    schema = TaskSchema()
+    # Only for drf-spectacular's path parameter types; no route reads tasks through it.
+    queryset = Task.objects.none()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, permission, throttling
@@ -74,8 +88,19 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         record_owner(request.auth.payload)
 
     def list(self, request: Request, user_id: str) -> Response:
+        # Query, limit and cursor are validated by list_page, every error at once.
+        shape, asked = settings.TASK_LIST_FORMAT, list_query(request)
+        if "If-None-Match" in request.headers:
+            # Revalidation without reading a task: the owner's sequence position alone
+            # says whether this list can have changed.
+            etag = list_etag(user_id, sync.version(user_id), shape, asked)
+            if none_match(request, etag):
+                return with_etag(Response(status=304), etag)
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
-        return Response(Task.objects.newest_rows(user_id))
+        as_object = shape == "object"
+        tasks, count, headers = list_page(request, user_id, counted=as_object)
+        response = Response({"tasks": tasks, "count": count} if as_object else tasks, headers=headers)
+        return with_etag(response, list_etag(user_id, tasks.version, shape, asked))
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes
@@ -83,31 +108,98 @@ class TaskViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         pk = task_pk(task_id)
         return found(pk and Task.objects.row(user_id, pk))
 
-    def perform_create(self, serializer: TaskSerializer) -> None:
-        serializer.save(user_id=self.kwargs["user_id"])
-
-    def get_success_headers(self, data: dict[str, Any]) -> dict[str, str]:
-        return {"Location": reverse("task-detail", args=[self.kwargs["user_id"], data["id"]])}
-
-    def update(self, request: Request, user_id: str, task_id: str, partial: bool = False) -> Response:
-        pk = task_pk(task_id)
-        serializer = self.get_serializer(data=request.data, partial=partial)
+    @idempotent
+    def create(self, request: Request, user_id: str) -> Response:
+        serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return found(pk and Task.objects.apply_changes(user_id, pk, serializer.validated_data))
+        task = create_task(user_id, dict(serializer.validated_data))
+        response = found(task, status=201)
+        response["Location"] = reverse("task-detail", args=[user_id, task["id"]])
+        return response
+
+    def update(self, request: Request, user_id: str, task_id: str) -> Response:
+        # PUT is the same partial update as PATCH (the original's PUT took any subset).
+        return self.partial_update(request, user_id, task_id)
 
     def partial_update(self, request: Request, user_id: str, task_id: str) -> Response:
-        return self.update(request, user_id, task_id, partial=True)
+        pk = task_pk(task_id)
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(pk and update_task(user_id, pk, dict(serializer.validated_data)))
 
     def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        if pk is None or not Task.objects.delete_one(user_id, pk):
-            raise NotFound("Task not found")
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            if pk is None or not Task.objects.delete_one(user_id, pk):
+                raise NotFound("Task not found")
         return Response(status=204)
 
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, user_id: str, task_id: str) -> Response:
         pk = task_pk(task_id)
-        return found(pk and Task.objects.toggle_completion(user_id, pk))
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(pk and recurrence.toggle(user_id, pk))
+
+
+class TagViewSet(viewsets.ViewSet):
+    """A user's tags; per user exactly like tasks."""
+
+    permission_classes = [IsPathOwner]
+
+    @TAG_OPERATIONS["list"]
+    def list(self, request: Request, user_id: str) -> Response:
+        tags = tagging.list_tags(user_id)
+        return Response({"tags": tags, "count": len(tags)})
+
+    @TAG_OPERATIONS["create"]
+    @idempotent
+    def create(self, request: Request, user_id: str) -> Response:
+        serializer = TagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return Response(tagging.create_tag(user_id, data["name"], data.get("color")), status=201)
+
+    @TAG_OPERATIONS["destroy"]
+    def destroy(self, request: Request, user_id: str, tag_id: str) -> Response:
+        pk = task_pk(tag_id, "tag_id")
+        if pk is None or not tagging.delete_tag(user_id, pk):
+            raise NotFound("Tag not found")
+        return Response(status=204)
+
+
+class TaskTagViewSet(viewsets.ViewSet):
+    """The tags on one of the user's tasks."""
+
+    permission_classes = [IsPathOwner]
+
+    @TAG_OPERATIONS["attach"]
+    def create(self, request: Request, user_id: str, task_id: str) -> Response:
+        pk = task_pk(task_id)
+        serializer = TaskTagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tag_id = serializer.validated_data["tag_id"]
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            return found(tagging.add_task_tag(user_id, pk, tag_id if 0 < tag_id <= MAX_TASK_ID else None), status=201)
+
+    @TAG_OPERATIONS["detach"]
+    def destroy(self, request: Request, user_id: str, task_id: str, tag_id: str) -> Response:
+        pk = task_pk(task_id)
+        tag_pk = task_pk(tag_id, "tag_id")
+        with if_match_holds(user_id, pk, if_match_versions(request)):
+            tagging.remove_task_tag(user_id, pk, tag_pk)
+        return Response(status=204)
+
+
+class ChangesView(UnlinkedResponseMixin, APIView):
+    """GET /api/{user_id}/changes[?since=&limit=]: the change feed (tasks.sync)."""
+
+    permission_classes = [IsPathOwner]
+
+    @CHANGES
+    def get(self, request: Request, user_id: str) -> Response:
+        limit = sync.parse_limit(request.query_params.get("limit"))
+        return Response(sync.changes(user_id, request.query_params.get("since"), limit))
 
 
 class ApiNotFoundView(APIView):

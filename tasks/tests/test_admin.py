@@ -46,10 +46,10 @@ def titles_in(response) -> set[str]:
     return {task.title for task in response.context["cl"].result_list}
 
 
-def test_support_group_has_exactly_view_change_task_and_view_owner():
+def test_support_group_has_exactly_view_change_task_view_owner_and_view_tag():
     codenames = set(Group.objects.get(name="Support").permissions.values_list("codename", flat=True))
 
-    assert codenames == {"view_task", "change_task", "view_owner"}
+    assert codenames == {"view_task", "change_task", "view_owner", "view_tag"}
 
 
 @pytest.mark.parametrize("path", [CHANGELIST, "/admin/tasks/owner/", "/admin/"])
@@ -69,8 +69,9 @@ def test_anonymous_bulk_action_changes_nothing(ada_tasks):
 
 def test_changelist_shows_owner_email_without_a_query_per_row(support, ada_tasks, django_assert_num_queries):
     # session, user, user + group permissions, the table estimate, an exact COUNT (a
-    # small table), then one SELECT whose subquery brings each task's owner email.
-    with django_assert_num_queries(7) as captured:
+    # small table), one SELECT whose subquery brings each task's owner email, the
+    # page's tags (one prefetch) and the tag filter's names.
+    with django_assert_num_queries(9) as captured:
         response = support.get(CHANGELIST)
 
     assert response.status_code == 200
@@ -130,14 +131,14 @@ def test_updated_date_filter_selects_recently_updated_tasks(support, ada_tasks):
 
 def test_change_page_edits_only_title_description_and_completion(support, support_user, ada_tasks):
     task = ada_tasks[0]
-    form = {"title": "Buy oat milk", "description": "semi-skimmed", "is_completed": "on",
-            "user_id": "sub_bob", "created_at": "2000-01-01 00:00:00"}
+    form = {"title": "Buy oat milk", "description": "semi-skimmed", "is_completed": "on", "priority": "medium",
+            "user_id": "sub_bob", "created_at": "2000-01-01 00:00:00", "recurrence_pattern": "daily"}
 
     response = support.post(f"{CHANGELIST}{task.pk}/change/", form)
 
     assert response.status_code == 302
     task.refresh_from_db()
-    assert (task.title, task.is_completed, task.user_id) == ("Buy oat milk", True, "sub_ada")
+    assert (task.title, task.is_completed, task.user_id, task.recurrence_pattern) == ("Buy oat milk", True, "sub_ada", None)
     assert task.updated_at > task.created_at and task.created_at.year > 2000
     entry = LogEntry.objects.get(object_id=str(task.pk))
     assert entry.user == support_user and entry.action_flag == CHANGE
@@ -148,14 +149,16 @@ def test_change_page_shows_owner_and_timestamps_read_only(support, ada_tasks):
     response = support.get(f"{CHANGELIST}{ada_tasks[0].pk}/change/")
 
     assert response.status_code == 200
-    assert set(response.context["adminform"].form.fields) == {"title", "description", "is_completed"}
+    assert set(response.context["adminform"].form.fields) == {
+        "title", "description", "is_completed", "priority", "due_date", "due_date_kind", "tag_names"}
     assert "ada@example.com" in response.text and "sub_ada" in response.text
 
 
 def test_saving_an_unchanged_form_leaves_updated_at_alone(support, ada_tasks):
     task = ada_tasks[0]
 
-    response = support.post(f"{CHANGELIST}{task.pk}/change/", {"title": task.title, "description": task.description})
+    response = support.post(f"{CHANGELIST}{task.pk}/change/", {"title": task.title, "description": task.description,
+                                                             "priority": task.priority})
 
     assert response.status_code == 302
     before = task.updated_at

@@ -21,8 +21,13 @@ RUNS = 5
 
 @pytest.fixture
 def big_table() -> Iterator[None]:
-    # One INSERT ... SELECT: the rows never leave the server, 100,000 in well under a second.
+    # One INSERT ... SELECT: the rows never leave the server, 100,000 in well under a second
+    # on a quiet machine; on a loaded CI box it can pass the 5 s statement timeout, which
+    # guards requests, not this fixture (SET LOCAL: only the test's own transaction).
     with connection.cursor() as cursor:
+        # Setup, not what is measured: on a loaded shared machine the 100,000-row INSERT
+        # (now also maintaining tasks_user_due) can pass the 5 s statement_timeout.
+        cursor.execute("SET LOCAL statement_timeout = '120s'")
         cursor.execute(
             """
             INSERT INTO tasks (user_id, title, description, is_completed, created_at, updated_at)
@@ -58,14 +63,15 @@ def support() -> Client:
 @pytest.mark.parametrize(
     ("name", "query", "queries", "rows"),
     [
-        # session, user, user and group permissions, the table estimate, the page.
-        pytest.param("first page", {}, 6, 100, id="first-page"),
+        # session, user, user and group permissions, the table estimate, the page, the
+        # page's tags (one prefetch), the tag filter's names.
+        pytest.param("first page", {}, 8, 100, id="first-page"),
         # ... the filtered ones count exactly instead of estimating.
-        pytest.param("search by email", {"q": "user42@example.com"}, 6, 100, id="search-email"),
-        pytest.param("filter completed", {"is_completed__exact": "1"}, 6, 100, id="filter-completed"),
-        pytest.param("filter created 7 days", {"created_at__gte": "{week_ago}"}, 6, 100, id="filter-created"),
+        pytest.param("search by email", {"q": "user42@example.com"}, 8, 100, id="search-email"),
+        pytest.param("filter completed", {"is_completed__exact": "1"}, 8, 100, id="filter-completed"),
+        pytest.param("filter created 7 days", {"created_at__gte": "{week_ago}"}, 8, 100, id="filter-created"),
         # No index on updated_at (it would cost the API's updates their HOT path): a scan.
-        pytest.param("filter updated 7 days", {"updated_at__gte": "{week_ago}"}, 6, 100, id="filter-updated"),
+        pytest.param("filter updated 7 days", {"updated_at__gte": "{week_ago}"}, 8, 100, id="filter-updated"),
     ],
 )
 def test_changelist_on_100k_tasks(big_table, support, name, query, queries, rows):

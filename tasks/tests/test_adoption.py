@@ -133,9 +133,15 @@ def test_adopted_database_serves_every_row_unchanged_and_matches_a_fresh_migrate
     assert created.json()["id"] == 5 and max(r["id"] for r in rows) == 3
 
 
+PLANNING_DEFAULTS = {"priority": "medium", "due_date": None, "recurrence_pattern": None, "recurrence_end_date": None,
+                     "tags": []}
+
+
 def parsed(task: dict[str, Any]) -> dict[str, Any]:
-    """An API task with its timestamps as datetimes, comparable with a database row."""
+    """An API task with its timestamps as datetimes, comparable with a first-generation
+    database row; an adopted row shows the phase V fields at their defaults."""
     assert task["created_at"].endswith("Z") and task["updated_at"].endswith("Z")
+    assert {key: task.pop(key) for key in PLANNING_DEFAULTS} == PLANNING_DEFAULTS
     return {**task, "created_at": datetime.fromisoformat(task["created_at"]), "updated_at": datetime.fromisoformat(task["updated_at"])}
 
 

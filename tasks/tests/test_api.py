@@ -13,7 +13,9 @@ from tasks.models import Task
 pytestmark = pytest.mark.django_db
 
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$")
-TASK_KEYS = {"id", "user_id", "title", "description", "is_completed", "created_at", "updated_at"}
+# The seed contract's keys, plus the phase V keys (additive: API.md "Planning fields").
+TASK_KEYS = {"id", "user_id", "title", "description", "is_completed", "created_at", "updated_at",
+             "priority", "due_date", "recurrence_pattern", "recurrence_end_date", "tags"}
 
 
 def assert_task_shape(task: dict[str, Any]) -> None:
@@ -31,7 +33,8 @@ def test_create_returns_201_the_task_and_its_location(api: APIClient, slash: str
     assert_task_shape(task)
     assert task | {"id": 0, "created_at": "", "updated_at": ""} == {
         "id": 0, "user_id": "user_a", "title": "Buy groceries", "description": "Milk",
-        "is_completed": False, "created_at": "", "updated_at": ""}
+        "is_completed": False, "created_at": "", "updated_at": "",
+        "priority": "medium", "due_date": None, "recurrence_pattern": None, "recurrence_end_date": None, "tags": []}
     assert task["created_at"] == task["updated_at"]
     assert response.headers["Location"] == f"/api/user_a/tasks/{task['id']}"
     assert Task.objects.for_user("user_a").get().title == "Buy groceries"

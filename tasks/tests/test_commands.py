@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tasks.models import Owner, Task
+from tasks.models import Owner, Tag, Task, TaskTag
 
 from .conftest import ROOT, database_url
 
@@ -108,6 +108,27 @@ def test_export_user_prints_owner_and_tasks_as_the_api_serves_them(ada, api, cli
     assert document["tasks"] == served and [t["title"] for t in served] == ["Task 2", "Task 1", "Task 0"]
     assert {k: document["owner"][k] for k in ("sub", "email", "name")} == {"sub": "sub_ada", "email": "ada@example.com", "name": "Ada"}
     assert document["owner"]["first_seen"].endswith("Z")
+
+
+def test_export_user_includes_the_users_tags_by_name_and_no_one_elses(ada):
+    home = Tag.objects.create(user_id="sub_ada", name="home")
+    Tag.objects.create(user_id="sub_ada", name="Bills", color="#ef4444")
+    Tag.objects.create(user_id="sub_bob", name="bike")
+    TaskTag.objects.create(user_id="sub_ada", task=ada[1], tag=home)
+
+    document = orjson.loads(run("export_user", "sub_ada"))
+
+    assert [(t["name"], t["color"]) for t in document["tags"]] == [("Bills", "#ef4444"), ("home", None)]
+    assert document["tags"][1]["id"] == home.pk and document["tags"][1]["created_at"].endswith("Z")
+    assert set(document["tags"][0]) == {"id", "name", "color", "created_at"}
+
+
+def test_export_user_with_only_tags_exports_them():
+    Tag.objects.create(user_id="sub_tags_only", name="home")
+
+    document = orjson.loads(run("export_user", "sub_tags_only"))
+
+    assert (document["owner"], document["tasks"], [t["name"] for t in document["tags"]]) == (None, [], ["home"])
 
 
 def test_export_user_without_owner_row_still_exports_tasks(ada):

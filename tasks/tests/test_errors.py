@@ -88,10 +88,10 @@ def test_body_over_the_limit_is_413(api: APIClient, settings: Any) -> None:
 
 
 def test_unexpected_error_is_500_without_a_trace(api: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    def explode(self: TaskQuerySet, user_id: str) -> list:
+    def explode(self: TaskQuerySet, user_id: str, query: Any = None) -> list:
         raise RuntimeError("secret internals: SELECT * FROM tasks")
 
-    monkeypatch.setattr(TaskQuerySet, "newest_rows", explode)
+    monkeypatch.setattr(TaskQuerySet, "listed", explode)
 
     response = api.get("/api/user_a/tasks")
 

@@ -86,6 +86,11 @@ def test_openapi_schema_documents_every_contract_route(service: WebServer) -> No
         "/api/{user_id}/tasks": {"get", "post"},
         "/api/{user_id}/tasks/{task_id}": {"get", "put", "patch", "delete"},
         "/api/{user_id}/tasks/{task_id}/complete": {"patch"},
+        "/api/{user_id}/tasks/{task_id}/tags": {"post"},
+        "/api/{user_id}/tasks/{task_id}/tags/{tag_id}": {"delete"},
+        "/api/{user_id}/tags": {"get", "post"},
+        "/api/{user_id}/tags/{tag_id}": {"delete"},
+        "/api/{user_id}/changes": {"get"},
     }
     assert {"/health", "/health/ready"} <= set(paths)
     assert schema["components"]["securitySchemes"]["BetterAuthBearer"] == {
@@ -104,9 +109,21 @@ def test_openapi_schema_documents_every_contract_route(service: WebServer) -> No
     assert set(item) == {"loc", "msg", "type"}
     task = schema["components"]["schemas"]["Task"]
     assert set(task["properties"]) == {"id", "user_id", "title", "description", "is_completed", "created_at",
-                                       "updated_at"}
+                                       "updated_at", "priority", "due_date", "recurrence_pattern",
+                                       "recurrence_end_date", "tags"}
     assert task["properties"]["description"].get("nullable") is True
     assert task["properties"]["created_at"]["format"] == "date-time"
     request = schema["components"]["schemas"]["TaskRequest"]["properties"]
     assert (request["title"]["minLength"], request["title"]["maxLength"]) == (1, 200)
     assert request["description"]["maxLength"] == 10_000 and request["description"]["nullable"] is True
+
+
+def test_openapi_documents_the_sync_headers_and_statuses(service: WebServer) -> None:
+    paths = service.request("GET", "/openapi.json").json()["paths"]
+
+    patch = paths["/api/{user_id}/tasks/{task_id}"]["patch"]
+    listing = paths["/api/{user_id}/tasks"]["get"]
+    assert "If-Match" in {p["name"] for p in patch["parameters"]} and "412" in patch["responses"]
+    assert "ETag" in patch["responses"]["200"]["headers"]
+    assert "If-None-Match" in {p["name"] for p in listing["parameters"]} and "304" in listing["responses"]
+    assert {"200", "410", "422"} <= set(paths["/api/{user_id}/changes"]["get"]["responses"])

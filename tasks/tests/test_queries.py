@@ -4,6 +4,7 @@ Counted in-process (pytest-django wraps each test in a transaction, and the rout
 no transaction of their own, so what is counted is exactly what the route sends)."""
 import pytest
 
+from tasks.models import Task
 from tasks.owners import record_owner
 
 pytestmark = pytest.mark.django_db
@@ -57,12 +58,15 @@ def test_empty_patch_is_one_select(api, make_task, django_assert_num_queries):
     assert queries.captured_queries[0]["sql"].startswith("SELECT")
 
 
-def test_complete_is_one_update(api, make_task, django_assert_num_queries):
-    task = make_task()
+@pytest.mark.parametrize("recurring", [None, "daily"])
+def test_complete_is_one_update_even_when_it_creates_the_next_occurrence(api, make_task, django_assert_num_queries,
+                                                                        recurring):
+    task = make_task(recurrence_pattern=recurring)
 
     with django_assert_num_queries(1) as queries:
         assert api.patch(f"/api/user_a/tasks/{task.pk}/complete").status_code == 200
-    assert queries.captured_queries[0]["sql"].startswith("UPDATE")
+    assert queries.captured_queries[0]["sql"].startswith("WITH done AS (UPDATE")
+    assert Task.objects.filter(user_id="user_a").count() == (2 if recurring else 1)
 
 
 def test_delete_is_one_delete(api, make_task, django_assert_num_queries):

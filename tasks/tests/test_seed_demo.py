@@ -37,6 +37,20 @@ def test_seeded_tasks_are_varied_and_spread_over_past_months() -> None:
     assert not tasks.filter(updated_at__lt=F("created_at")).exists()
 
 
+def test_seeded_tasks_plan_like_real_users() -> None:
+    """Every priority, due dates of each kind and none, recurring tasks, and 0-3 tags a task."""
+    seed("--users", "2", "--tasks", "300")
+
+    tasks = Task.objects.filter(user_id="demo-user-0001")
+    assert set(tasks.values_list("priority", flat=True)) == {"low", "medium", "high"}
+    assert set(tasks.values_list("due_date_kind", flat=True)) == {None, "floating", "instant", "date"}
+    assert set(tasks.values_list("recurrence_pattern", flat=True)) == {None, "daily", "weekly", "monthly"}
+    assert tasks.filter(recurrence_end_date__isnull=False).exists()
+    tag_counts = {n for n in tasks.annotate(n=Count("tags")).values_list("n", flat=True)}
+    assert tag_counts == {0, 1, 2, 3}
+    # Each user's tasks carry only that user's tags.
+    assert not Task.objects.filter(user_id="demo-user-0001", tags__user_id="demo-user-0002").exists()
+
 
 def test_second_run_skips_users_that_have_their_tasks() -> None:
     seed("--users", "2", "--tasks", "10")

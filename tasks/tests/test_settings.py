@@ -32,6 +32,8 @@ def start_django(env: dict[str, str]) -> subprocess.CompletedProcess:
         ({"DATABASE_URL": ""}, "DATABASE_URL is required in production"),
         ({"DATABASE_URL": "sqlite:///db.sqlite3"},
          "DATABASE_URL must be a postgres:// or postgresql:// URL: TaskFlow runs on PostgreSQL only"),
+        ({"TASK_LIST_FORMAT": "objects"}, "TASK_LIST_FORMAT must be array or object, not 'objects'"),
+        ({"TASK_LIST_FORMAT": "Array"}, "TASK_LIST_FORMAT must be array or object, not 'Array'"),
     ],
 )
 def test_production_refuses_unsafe_settings_with_one_line(overrides: dict, reason: str) -> None:

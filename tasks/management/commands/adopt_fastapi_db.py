@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from tasks import adoption
+from tasks import adoption, adoption_phase5
 
 
 class Command(BaseCommand):
@@ -13,7 +13,9 @@ class Command(BaseCommand):
         "Adopt the database of the FastAPI TaskFlow: check that its `tasks` table is the one FastAPI "
         "created, convert it in one locked transaction to what migration tasks.0001 creates (bigint identity "
         "id continuing after the old ids, statement_timestamp() defaults, constraints, indexes), record 0001 "
-        "as applied, then run `migrate`. Safe to run twice: an adopted database only gets `migrate`."
+        "as applied, then run `migrate`. A phase V database's planning fields, tags and task-tag links are set "
+        "aside first and moved into the migrated tables afterwards. Tables that are not this service's are left "
+        "alone and listed. Safe to run twice: an adopted database only gets `migrate`."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -28,3 +30,10 @@ class Command(BaseCommand):
             self.stdout.write("Adopted the FastAPI tasks table as tasks.0001_initial.")
         # The raw stream: an OutputWrapper around ours would end migrate's "Applying x..." lines early.
         call_command("migrate", interactive=False, verbosity=options["verbosity"], stdout=self.stdout._out)
+        if adoption_phase5.is_stashed():
+            with transaction.atomic():
+                adoption_phase5.restore()
+            self.stdout.write("Moved the phase V priorities, due dates, recurrences, tags and task tags into place.")
+        others = adoption_phase5.tables_not_ours()
+        if others:
+            self.stdout.write(f"Left alone (not this service's tables): {', '.join(others)}.")

@@ -5,6 +5,7 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tasks.models import Owner, Task
+from tasks.tagging import list_tags
 
 OWNER_FIELDS = ["sub", "email", "name", "first_seen", "last_seen"]
 
@@ -12,7 +13,8 @@ OWNER_FIELDS = ["sub", "email", "name", "first_seen", "last_seen"]
 class Command(BaseCommand):
     help = (
         "Print, as JSON, everything stored about the user SUB, for a data-portability request: "
-        '{"owner": {...} or null, "tasks": [...]}, the tasks exactly as the API serves them, newest first.'
+        '{"owner": {...} or null, "tags": [...], "tasks": [...]}: the tags by name and the tasks (with their '
+        "tags) exactly as the API serves them, tasks newest first."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -21,8 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, sub: str, **options: Any) -> None:
         tasks = Task.objects.newest_rows(sub)
         owner = Owner.objects.filter(sub=sub).values(*OWNER_FIELDS).first()
-        if owner is None and not tasks:
-            raise CommandError(f"Nothing is stored for {sub!r}: no tasks, no owner row.")
+        tags = list_tags(sub)  # as GET /api/{user_id}/tags shows them
+        if owner is None and not tasks and not tags:
+            raise CommandError(f"Nothing is stored for {sub!r}: no tasks, no tags, no owner row.")
         # The API's renderer options: RFC 3339 UTC with "Z", as the frontend reads them.
-        document = orjson.dumps({"owner": owner, "tasks": tasks}, option=orjson.OPT_UTC_Z | orjson.OPT_INDENT_2)
+        document = orjson.dumps({"owner": owner, "tags": tags, "tasks": tasks}, option=orjson.OPT_UTC_Z | orjson.OPT_INDENT_2)
         self.stdout.write(document.decode())

@@ -5,14 +5,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from tasks.models import Owner, Task
+from tasks import sync
+from tasks.models import IdempotencyRecord, Owner, Tag, Task
 from tasks.owners import forget_owner
 
 
 class Command(BaseCommand):
     help = (
-        "Delete all tasks of the user SUB and their owner-directory row (e.g. after an account "
-        "deletion). Asks for confirmation unless --yes; without a terminal, --yes is required."
+        "Delete all tasks and tags of the user SUB, their owner-directory row, their change-feed "
+        "tombstones and Idempotency-Key records (e.g. after an account deletion). Asks for confirmation unless --yes; without a terminal, --yes is required."
     )
     stealth_options = ("stdin",)
 
@@ -23,15 +24,23 @@ class Command(BaseCommand):
     def handle(self, *args: Any, sub: str, yes: bool, **options: Any) -> None:
         tasks = Task.objects.for_user(sub)
         task_count, has_owner = tasks.count(), Owner.objects.filter(sub=sub).exists()
-        if not task_count and not has_owner:
+        keys = IdempotencyRecord.objects.filter(user_id=sub)
+        if not task_count and not has_owner and not sync.remembers(sub) and not keys.exists():
             raise CommandError(f"Nothing is stored for {sub!r}: no tasks, no owner row.")
         if not yes:
             self.confirm(options.get("stdin") or sys.stdin, sub, task_count, has_owner)
         with transaction.atomic():
-            deleted_tasks = tasks.delete()[0]
+            deleted_tasks = tasks.filter(user_id=sub).count()
+            tasks.delete()  # task_tags go with them (ON DELETE CASCADE)
+            Tag.objects.filter(user_id=sub).delete()
             deleted_owners = Owner.objects.filter(sub=sub).delete()[0]
+            # After the tasks: their deletes have just left tombstones too.
+            sync.forget_user(sub)
+            deleted_keys = keys.delete()[0]
         forget_owner(sub)
         self.stdout.write(f"Deleted {deleted_tasks} task(s) and {deleted_owners} owner row(s) of {sub}.")
+        if deleted_keys:
+            self.stdout.write(f"Deleted {deleted_keys} idempotency record(s) of {sub}.")
 
     def confirm(self, stdin: Any, sub: str, task_count: int, has_owner: bool) -> None:
         if not stdin.isatty():

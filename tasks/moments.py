@@ -1,0 +1,54 @@
+"""Due dates as the contract takes them: an instant, a floating wall-clock time, or a date.
+
+Stored as a timestamptz (sortable as is: a floating time and a date are stored as if
+they were UTC) plus the kind, which tasks.rendering uses to show each back the way it
+was given.
+"""
+import datetime
+import re
+from typing import NamedTuple
+
+from .models import MomentKind
+
+_DATE = r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+_TIME = r"T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,6}))?)?"
+_OFFSET = r"(?P<offset>Z|z|[+-]\d{2}:\d{2})"
+MOMENT = re.compile(rf"{_DATE}(?:{_TIME}{_OFFSET}?)?")
+SHAPE_HINT = "expected YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.ffffff]], or that with Z or an offset"
+
+
+class Moment(NamedTuple):
+    value: datetime.datetime | None
+    kind: str | None
+
+
+CLEARED = Moment(None, None)
+
+
+def parse_moment(text: str) -> Moment:
+    """The moment `text` names; ValueError with Pydantic's wording of the reason."""
+    match = MOMENT.fullmatch(text)
+    if match is None:
+        raise ValueError(SHAPE_HINT)
+    parts = match.groupdict()
+    try:
+        day = datetime.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        if parts["hour"] is None:
+            return Moment(datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc), MomentKind.DATE)
+        wall = datetime.datetime(
+            day.year, day.month, day.day, int(parts["hour"]), int(parts["minute"]), int(parts["second"] or 0),
+            int((parts["fraction"] or "0").ljust(6, "0")),
+        )
+        if parts["offset"] is None:
+            return Moment(wall.replace(tzinfo=datetime.timezone.utc), MomentKind.FLOATING)
+        offset = parts["offset"].upper()
+        if offset == "Z":
+            return Moment(wall.replace(tzinfo=datetime.timezone.utc), MomentKind.INSTANT)
+        sign = 1 if offset[0] == "+" else -1
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        if hours > 23 or minutes > 59:
+            raise ValueError("timezone offset is outside expected range")
+        zone = datetime.timezone(sign * datetime.timedelta(hours=hours, minutes=minutes))
+        return Moment(wall.replace(tzinfo=zone).astimezone(datetime.timezone.utc), MomentKind.INSTANT)
+    except OverflowError as exc:  # an offset that moves year 1 or 9999 out of range
+        raise ValueError("value is outside the supported range") from exc
