@@ -22,8 +22,20 @@ from gevent import monkey
 monkey.patch_all()
 
 import os  # noqa: E402
+import sys  # noqa: E402
 
+from taskflow.gunicorn_errors import install_json_errors  # noqa: E402
 from taskflow.workers import stop_accepting_first  # noqa: E402
+
+
+def whole_number(name: str, default: int) -> int:
+    """A positive whole number from the environment; otherwise one line, like settings' knobs."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) == 0:
+        sys.exit(f"ImproperlyConfigured: {name} must be a positive whole number, not {value!r}")
+    return int(value)
 
 
 def default_workers() -> int:
@@ -31,8 +43,11 @@ def default_workers() -> int:
     return max(2, len(os.sched_getaffinity(0)) + 1)
 
 
-workers = int(os.environ.get("WEB_CONCURRENCY") or 0) or default_workers()
+workers = whole_number("WEB_CONCURRENCY", default_workers())
 worker_class = "taskflow.workers.Worker"
+# Only gunicorn's gthread worker uses threads; still checked, so a deployment that set it
+# gets a refusal for a bad value rather than silence.
+threads = whole_number("GUNICORN_THREADS", 4)
 # Open connections per worker, slow ones included; past it the worker stops accepting
 # and the kernel's backlog (then the other workers) take them.
 worker_connections = 1000
@@ -58,3 +73,5 @@ errorlog = "-"
 # gunicorn's runtime control socket is one fixed path per host: several instances (or
 # the test suite's servers) would fight over it, and nothing here uses it.
 control_socket_disable = True
+# What gunicorn refuses itself (431, 414, 400) is answered in JSON too (the contract).
+post_worker_init = install_json_errors

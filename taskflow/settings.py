@@ -2,6 +2,7 @@
 first block, Django/DRF/CORS configuration is built from those names, and the
 production refusal sits at the bottom. README.md lists every variable."""
 import sys
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ DEV_SECRET_KEY = "django-insecure-dev-only-key"
 
 
 # --- The environment, in one place -------------------------------------------------
+ENVIRONMENTS = ("development", "production")
 ENVIRONMENT = env_str("ENVIRONMENT", "development")
 IS_PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env_bool("DEBUG", not IS_PRODUCTION)
@@ -59,6 +61,10 @@ CLIENT_TIMEOUT_SECONDS = env_float("CLIENT_TIMEOUT_SECONDS", 5.0)
 # Deleted tasks are remembered this long for GET /changes; older sync tokens get 410.
 TOMBSTONE_DAYS = env_int("TOMBSTONE_DAYS", 30)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
+# Both commit the whole domain (every subdomain, browsers' preload lists for months):
+# the domain's owner asks for them, a backend never does on its own.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 BETTER_AUTH_SECRET = env_str("BETTER_AUTH_SECRET", "" if IS_PRODUCTION else DEV_AUTH_SECRET)
 BETTER_AUTH_URL = env_str("BETTER_AUTH_URL")
@@ -66,6 +72,10 @@ BETTER_AUTH_URL = env_str("BETTER_AUTH_URL")
 BETTER_AUTH_ISSUER = env_str("BETTER_AUTH_ISSUER")
 BETTER_AUTH_AUDIENCE = env_str("BETTER_AUTH_AUDIENCE")
 JWT_LEEWAY_SECONDS = env_int("JWT_LEEWAY_SECONDS", 10)
+# Admin login throttling (django-axes): this many failures lock the account, and the
+# address, for the cool-off; README "For support staff" says how to unlock.
+ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
+ADMIN_LOGIN_COOLOFF_MINUTES = env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15)
 
 
 # --- Better Auth's JWKS (asymmetric tokens; see README "Better Auth: HS256 and JWKS") ---
@@ -111,6 +121,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "tasks",
 ]
 
@@ -133,7 +144,22 @@ ADMIN_MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# django-axes first: a locked account or address is refused before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Failures are counted in PostgreSQL (axes' database handler), so every worker and
+# instance agrees. Either limit locks: one account from anywhere, or one address trying
+# many accounts.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The client's address as the platform's router reports it (it is the only peer).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 ROOT_URLCONF = "taskflow.urls"
 WSGI_APPLICATION = "taskflow.wsgi.application"
@@ -217,12 +243,14 @@ STORAGES = {
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = IS_PRODUCTION
 CSRF_COOKIE_SECURE = IS_PRODUCTION
-SECURE_HSTS_INCLUDE_SUBDOMAINS = IS_PRODUCTION
-SECURE_HSTS_PRELOAD = IS_PRODUCTION
 # The router terminates TLS and owns the http->https redirect; the contract forbids
 # the API itself from ever answering with a redirect.
 SILENCED_SYSTEM_CHECKS = [
     "security.W008",
+    # includeSubDomains and preload are the domain owner's choice (SECURE_HSTS_INCLUDE_SUBDOMAINS
+    # / SECURE_HSTS_PRELOAD), not a default of ours.
+    "security.W005",
+    "security.W021",
     # admin.E408-E410 look for the session, auth and messages middleware in MIDDLEWARE;
     # they run for the admin from ADMIN_MIDDLEWARE (tasks/admin_middleware.py).
     "admin.E408",
@@ -231,6 +259,8 @@ SILENCED_SYSTEM_CHECKS = [
     # security.W003 looks for CsrfViewMiddleware in MIDDLEWARE: it runs for /admin/, the
     # only cookie-authenticated part, from ADMIN_MIDDLEWARE; the API takes bearer tokens.
     "security.W003",
+    # axes.W002 looks for AxesMiddleware in MIDDLEWARE: it runs for /admin/ from ADMIN_MIDDLEWARE.
+    "axes.W002",
 ]
 
 # --- REST framework, authentication, CORS, OpenAPI --------------------------------------
@@ -240,6 +270,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["tasks.content.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tasks.content.ORJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tasks.content.JSONOnlyNegotiation",
+    "DEFAULT_METADATA_CLASS": "tasks.content.RouteMetadata",
     "EXCEPTION_HANDLER": "tasks.handlers.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["tasks.throttling.SubjectRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -278,6 +309,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["tasks.schema.only_api_routes"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "tasks.schema.blank_is_in_the_pattern"],
 }
 
 LOGGING = {
@@ -299,6 +331,8 @@ LOGGING = {
         "django.request": {"level": "ERROR", "filters": ["not_outage"]},
         # The pool logs each failed reconnection attempt; tasks.database logs the outage.
         "psycopg.pool": {"level": "ERROR"},
+        # axes announces itself at every start, commands included; its lockouts are warnings.
+        "axes.apps": {"level": "WARNING"},
     },
 }
 
@@ -306,6 +340,12 @@ LOGGING = {
 problems = [
     reason
     for failed, reason in [
+        # A typo ("prod", "Production", "staging") would otherwise start in development
+        # mode: DEBUG on and the public dev secret, with which anyone can mint tokens.
+        (
+            ENVIRONMENT not in ENVIRONMENTS,
+            f"ENVIRONMENT must be development or production, not {ENVIRONMENT!r}",
+        ),
         (IS_PRODUCTION and not DATABASE_URL, "DATABASE_URL is required in production"),
         (
             bool(DATABASE_URL) and not IS_POSTGRES_URL,
@@ -330,6 +370,8 @@ problems = [
             TASK_LIST_FORMAT not in {"array", "object"},
             f"TASK_LIST_FORMAT must be array or object, not {TASK_LIST_FORMAT!r}",
         ),
+        (ADMIN_LOGIN_FAILURE_LIMIT <= 0, "ADMIN_LOGIN_FAILURE_LIMIT must be positive"),
+        (ADMIN_LOGIN_COOLOFF_MINUTES <= 0, "ADMIN_LOGIN_COOLOFF_MINUTES must be positive"),
         (
             not is_valid_rate(RATE_LIMIT),
             f"RATE_LIMIT must look like 600/minute, not {RATE_LIMIT!r}",

@@ -1,7 +1,9 @@
 """WSGI entry point for gunicorn (see the Procfile)."""
 import io
 import os
+import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -34,4 +36,14 @@ def buffer_chunked_bodies(app: Callable) -> Callable:
     return application
 
 
+def refuse_without_collected_static() -> None:
+    """Production serves /static/ from collectstatic's output (whitenoise's manifest): without
+    it /docs and /admin/ answer 500. Refused here, at the web start, because `migrate` and
+    `collectstatic` itself must still run before the build has collected anything."""
+    if settings.IS_PRODUCTION and not (Path(settings.STATIC_ROOT) / "staticfiles.json").is_file():
+        sys.exit("ImproperlyConfigured: static files are not collected: run `python manage.py collectstatic "
+                 "--noinput` in the build step")
+
+
 application = buffer_chunked_bodies(get_wsgi_application())
+refuse_without_collected_static()

@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 from typing import Any
 
-import jwt
 from django.conf import settings
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -19,7 +18,7 @@ from rest_framework_simplejwt.tokens import Token
 
 from .exceptions import ServiceUnavailable
 from .jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
-from .models import MAX_SUBJECT_LENGTH
+from .token_shape import check_shape
 
 # Header parameters that ask the verifier to fetch or trust a key named by the token
 # itself (RFC 7515 §4.1.2-4.1.6): never honoured, the token is refused outright.
@@ -106,28 +105,20 @@ def token_backend_for(header: dict[str, Any]) -> TokenBackend:
 
 
 class BetterAuthToken(Token):
-    """A verified Better Auth JWT: signature, `exp`/`nbf`/`iat`, and a usable `sub`."""
+    """A verified Better Auth JWT: its shape (tasks.token_shape: dates, `sub`, no duplicate
+    keys), then signature and `exp`/`nbf`/`iat`."""
 
     # simplejwt wants both; TOKEN_TYPE_CLAIM=None means the type is never checked.
     token_type = "access"
     lifetime = timedelta(minutes=15)
 
     def __init__(self, token: str) -> None:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError as exc:
-            raise TokenError("Malformed token") from exc
-        self.backend = token_backend_for(header)
+        self.backend = token_backend_for(check_shape(token))
         super().__init__(token)  # type: ignore[arg-type]  # simplejwt accepts the raw string
 
     def get_token_backend(self) -> TokenBackend:
         return self.backend
 
-    def verify(self) -> None:
-        super().verify()  # requires `exp`
-        subject = self.payload.get("sub")
-        if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
-            raise TokenError("Token has no usable subject")
 
 
 # --- Verified tokens, remembered ---------------------------------------------------------------

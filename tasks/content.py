@@ -1,16 +1,20 @@
 """JSON in, JSON out, whatever the client's Accept header says (the contract has no
 406), with orjson doing the work: the task list is the hot path."""
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework.exceptions import ParseError
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.utils.encoders import JSONEncoder
+
+if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
+    from rest_framework.views import APIView
 
 _fallback_encoder = JSONEncoder()
 
@@ -58,3 +62,20 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
 
     def select_renderer(self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None) -> tuple[BaseRenderer, str]:
         return renderers[0], renderers[0].media_type
+
+
+class RouteMetadata(SimpleMetadata):
+    """A non-preflight OPTIONS answer: the route's name, description and media types.
+
+    DRF's SimpleMetadata also describes the serializer's fields for PUT/POST by calling
+    view.get_object(), which asserts a `pk` URL keyword our routes do not have (a 500 on
+    every detail route). The contract (API.md) documents the bodies; `Allow` lists the methods.
+    """
+
+    def determine_metadata(self, request: Request, view: "APIView") -> dict[str, Any]:
+        return {
+            "name": view.get_view_name(),
+            "description": view.get_view_description(),
+            "renders": [renderer.media_type for renderer in view.renderer_classes],
+            "parses": [parser.media_type for parser in view.parser_classes],
+        }

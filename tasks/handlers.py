@@ -42,6 +42,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response({"detail": "Internal server error"}, status=500)
     if getattr(exc, "etag", None):
         response["ETag"] = exc.etag  # 412: the task's current version (RFC 9110 §13.1.1)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        # The contract: a 401 carries no Allow, which would tell an unauthenticated client
+        # that the route exists and what it takes. DRF's finalize_response adds the view's
+        # default headers after this handler, so they are dropped at their source.
+        view = context.get("view")
+        getattr(view, "headers", {}).pop("Allow", None)
     if isinstance(exc, RequestValidationError):
         response.data = {"detail": exc.errors}
     elif isinstance(exc, ValidationError):

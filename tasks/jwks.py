@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 logger = logging.getLogger(__name__)
 
 MAX_JWKS_BYTES = 1 << 20  # a JWKS is a few KB; never buffer an unbounded answer
+MAX_UNKNOWN_KIDS = 10_000  # first sightings of unknown kids remembered per process
 
 # The token's alg -> the public key class (and EC curve) its JWK must hold.
 _KEY_CLASSES: dict[str, tuple[type, str | None]] = {
@@ -120,7 +121,10 @@ class JWKSCache:
         self._keys: dict[str, jwt.PyJWK] = {}  # the last good set; never expires
         self._good_at: float | None = None
         self._attempted_at: float | None = None
-        self._last_ok = False
+        # Fetches are numbered as they begin (self.fetches); counting, not timing, says which
+        # fetch began after a kid was first seen, whatever the clock's resolution.
+        self._good_fetch = 0  # the number of the fetch that gave the last good set
+        self._unknown_since: dict[str, int] = {}  # kids in no set yet -> fetches begun when first seen
         self._fetching = False
 
     def signing_key(self, kid: str) -> jwt.PyJWK:
@@ -130,15 +134,20 @@ class JWKSCache:
             if key is not None:
                 self._refresh_in_background_if_stale()
                 return key
+            if len(self._unknown_since) >= MAX_UNKNOWN_KIDS:
+                self._unknown_since.clear()  # a flood of forged kids: forgetting costs a 503, not a 401
+            first_seen = self._unknown_since.setdefault(kid, self.fetches)  # fetches begun before it
             self._fetch_if_allowed()
             key = self._keys.get(kid)
             if key is not None:
+                self._unknown_since.pop(kid, None)
                 return key
-            if self._last_ok and not self._fetching:
+            if self._good_fetch > first_seen:
                 raise UnknownSigningKey(f"The JWKS has no usable key with kid {kid!r}")
-            # The last fetch failed (or still hangs): the token may well be valid, so
-            # answer "try later", never "signed out".
-            raise JWKSUnavailable(f"The JWKS at {self.url} is unavailable and kid {kid!r} is not known")
+            # No key set fetched since this kid was first seen (the JWKS is down, or the
+            # refetch interval forbids a fetch yet): the token may well be valid, so answer
+            # "try later", never "signed out".
+            raise JWKSUnavailable(f"The JWKS at {self.url} has not been fetched since kid {kid!r} was first seen")
 
     def keys(self) -> dict[str, jwt.PyJWK]:
         """All known keys, fetching once if none were ever fetched (for `manage.py check`)."""
@@ -185,6 +194,7 @@ class JWKSCache:
             self._fetching = True
         self._attempted_at = self.clock()
         self.fetches += 1
+        number = self.fetches
         try:
             self._changed.release()
             try:
@@ -196,8 +206,7 @@ class JWKSCache:
             finally:
                 self._changed.acquire()
             if keys is not None:
-                self._keys, self._good_at = keys, self.clock()
-            self._last_ok = keys is not None
+                self._keys, self._good_at, self._good_fetch = keys, self.clock(), number
         finally:
             self._fetching = False
             self._changed.notify_all()

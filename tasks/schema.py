@@ -1,5 +1,6 @@
 """What /openapi.json says beyond what drf-spectacular infers: the Bearer scheme, the
 error shapes and headers of every contract row, and routes listed once each."""
+import re
 from typing import Any
 
 from django.conf import settings
@@ -256,3 +257,27 @@ READINESS = extend_schema(
     responses={200: Health, 503: OpenApiResponse(Error, "Database unavailable")},
     parameters=[RETRY_AFTER],
 )
+
+
+EMPTY_STRING_OPTION = {"type": "string", "maxLength": 0}
+
+
+def blank_is_in_the_pattern(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Undo drf-spectacular's `oneOf: [<pattern>, {maxLength: 0}]` for blank-allowed strings
+    whose pattern already matches "": under oneOf, "" matches both branches and so neither,
+    and the schema would call a valid empty description invalid."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            options = node.get("oneOf")
+            if (isinstance(options, list) and len(options) == 2 and options[1] == EMPTY_STRING_OPTION
+                    and "pattern" in options[0] and re.search(options[0]["pattern"], "")):
+                node.update(node.pop("oneOf")[0])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(result)
+    return result

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.validators import MaxLengthValidator, MinLengthValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
@@ -46,11 +46,22 @@ class StrictCharField(PydanticCodesMixin, serializers.CharField):
         self.max_chars = kwargs.pop("max_length")
         callers = list(kwargs.pop("validators", []))
         super().__init__(allow_blank=not self.min_chars, **kwargs)  # for the schema, as below
-        # The length validators are for drf-spectacular's minLength/maxLength: they run
-        # after to_internal_value has applied the same limits under Pydantic's names, so
-        # they never fail. A caller's own validators run after them, as on any DRF field.
-        self.validators = [MaxLengthValidator(self.max_chars)] + (
-            [MinLengthValidator(self.min_chars)] if self.min_chars else []) + callers
+        # For drf-spectacular's pattern/maxLength: they run after to_internal_value has applied
+        # the same rules under Pydantic's names, so they never fail. A caller's own validators
+        # run after them, as on any DRF field.
+        self.validators = [RegexValidator(self.schema_pattern())] + (
+            [] if self.trim_whitespace else [MaxLengthValidator(self.max_chars)]) + callers
+
+    def schema_pattern(self) -> str:
+        """The rule as a pattern, so a schema-driven client (or fuzzer) reads it exactly: no NUL,
+        and for trimmed fields the length of what is left after str.strip() (Python's `\s`
+        is the same whitespace), not of what was sent."""
+        if not self.trim_whitespace:
+            return r"^[^\x00]*$"
+        if self.max_chars < 2:
+            return rf"^\s*[^\s\x00]{{{self.min_chars},{self.max_chars}}}\s*$"
+        inner = f"(?:[^\\x00]{{0,{self.max_chars - 2}}}[^\\s\\x00])"
+        return rf"^\s*[^\s\x00]{inner}{'?' if self.min_chars <= 1 else ''}\s*$"
 
     def to_internal_value(self, data: object) -> str:
         if not isinstance(data, str):

@@ -90,7 +90,6 @@ _RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # slo
 NOT_ALLOWED = "Algorithm not allowed"
 BAD_SIGNATURE = "InvalidSignatureError: Signature verification failed"
 NO_SUBJECT = "Token has no usable subject"
-NOT_A_STRING = "InvalidSubjectError: Subject must be a string"
 OWN_KEY = "Token names its own key"
 
 # (build from the configured secret, the reason it is refused). Every case is signed with
@@ -108,13 +107,13 @@ INVALID_TOKENS = [
     pytest.param(lambda secret: hs(claims(), secret + "-but-another"), BAD_SIGNATURE, id="wrong-secret"),
     pytest.param(lambda secret: hs(claims(), secret)[:-2] + "AA", BAD_SIGNATURE, id="tampered-signature"),
     pytest.param(lambda secret: tampered_payload(hs(claims(), secret)), BAD_SIGNATURE, id="tampered-payload"),
-    pytest.param(lambda secret: hs(claims(sub=None), secret), NOT_A_STRING, id="sub-null"),
+    pytest.param(lambda secret: hs(claims(sub=None), secret), NO_SUBJECT, id="sub-null"),
     pytest.param(without_sub, NO_SUBJECT, id="sub-missing"),
     pytest.param(lambda secret: hs(claims(sub=""), secret), NO_SUBJECT, id="sub-empty"),
     pytest.param(lambda secret: hs(claims(sub="x" * 256), secret), NO_SUBJECT, id="sub-too-long"),
-    pytest.param(lambda secret: hs(claims(sub=42), secret), NOT_A_STRING, id="sub-number"),
+    pytest.param(lambda secret: hs(claims(sub=42), secret), NO_SUBJECT, id="sub-number"),
     pytest.param(without_exp, "Token has no 'exp' claim", id="exp-missing"),
-    pytest.param(lambda secret: hs(claims(exp="tomorrow"), secret), "exp) must be an integer", id="exp-not-a-number"),
+    pytest.param(lambda secret: hs(claims(exp="tomorrow"), secret), "Claim 'exp' is not a date between 1970 and 9999", id="exp-not-a-number"),
     pytest.param(lambda secret: hs(claims(nbf=int(time.time()) + 3600), secret), "not yet valid (nbf)", id="nbf-in-future"),
     pytest.param(lambda secret: hs(claims(iat=int(time.time()) + 3600), secret), "not yet valid (iat)", id="iat-in-future"),
     pytest.param(lambda secret: hs(claims(), secret, headers={"jku": "https://evil.example/jwks"}), OWN_KEY, id="jku-header"),

@@ -235,6 +235,20 @@ def test_verify_token_refuses_with_the_api_verdict_and_the_reason(make_token, to
     assert out.getvalue().startswith("header: ") and settings.BETTER_AUTH_SECRET not in out.getvalue() + str(refused.value)
 
 
+def test_verify_token_with_a_damaged_last_signature_character_shows_header_and_claims(make_token):
+    token = make_token("sub_ada", email="ada@example.com")
+    damaged = token[:-1] + ("B" if token[-1] != "B" else "C")  # non-canonical base64url: PyJWT's "Invalid crypto padding"
+    out = io.StringIO()
+
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_token", damaged, stdout=out)
+
+    assert 'header: {"alg":"HS256","typ":"JWT"}' in out.getvalue() and '"email":"ada@example.com"' in out.getvalue()
+    assert "(unreadable)" not in out.getvalue()
+    assert 'Refused: the API answers 401 "Invalid token"' in str(refused.value)
+    assert "Signature invalid" in str(refused.value)
+
+
 def test_verify_token_exits_non_zero_as_a_subprocess(make_token):
     refused = manage("verify_token", make_token("sub_ada", lifetime=-60))
     accepted = manage("verify_token", make_token("sub_ada"))
@@ -259,3 +273,28 @@ def test_shell_auto_imports_the_models_for_the_readme_snippet(committed_sub):
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("\n[] 1\n") and "objects imported automatically" in done.stdout
+
+
+# --- every command, the database unreachable -------------------------------------------------------
+def manage_with(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, input="", capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("export_user", "sub_ada"), ("purge_user", "sub_ada", "--yes"), ("createsupportuser", "ada@example.com",
+     "--password-stdin"), ("seed_demo", "--users", "1", "--tasks", "1"), ("adopt_fastapi_db",)],
+    ids=lambda args: args[0],
+)
+def test_every_command_with_the_database_unreachable_fails_in_one_line(args: tuple[str, ...]) -> None:
+    from .conftest import free_port
+
+    done = manage_with(f"postgres://postgres@127.0.0.1:{free_port()}/nowhere", *args)
+
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("CommandError: Database unavailable (")
+    assert lines[0].endswith("; check DATABASE_URL")
+

@@ -165,10 +165,10 @@ def test_rotated_kid_is_fetched_once_after_the_interval(source: FakeJWKS, clock:
     new_private, new_jwk = ed25519_jwk("kid-b")
     source.keys.append(new_jwk)
 
-    with pytest.raises(UnknownSigningKey, match="kid-b"):
-        cache.signing_key("kid-b")  # within the interval: answered from what is known
+    with pytest.raises(JWKSUnavailable, match="kid-b"):
+        cache.signing_key("kid-b")  # within the interval: no set fetched since, so "retry", not "invalid"
     clock.advance(4.9)
-    with pytest.raises(UnknownSigningKey):
+    with pytest.raises(JWKSUnavailable):
         cache.signing_key("kid-b")  # still within it: no fetch
     assert source.requests == 1
     clock.advance(0.1)
@@ -215,6 +215,27 @@ def test_unknown_kid_during_outage_is_unavailable_not_unknown(source: FakeJWKS, 
     assert cache.signing_key("kid-a").key_id == "kid-a"
 
 
+def test_unknown_kid_while_down_within_the_interval_is_unavailable_not_invalid(source: FakeJWKS) -> None:
+    """The last fetch was good, but it happened before this kid was first seen: it cannot
+    say the kid is unknown, so the answer is "retry later" (503), never a 401."""
+    source.keys = [ed25519_jwk("kid-a")[1]]
+    cache = JWKSCache(source.url, refetch_interval=0.3, timeout=0.5)
+    cache.signing_key("kid-a")
+    source.go_down()
+
+    with pytest.raises(JWKSUnavailable, match="kid-rotated"):
+        cache.signing_key("kid-rotated")  # within the interval: no fetch allowed
+    time.sleep(0.35)
+    with pytest.raises(JWKSUnavailable, match="kid-rotated"):
+        cache.signing_key("kid-rotated")  # the fetch fails: still not a verdict
+    source.come_up()
+    time.sleep(0.35)
+    with pytest.raises(UnknownSigningKey, match="kid-rotated"):
+        cache.signing_key("kid-rotated")  # a set fetched after the kid was seen lacks it
+
+    assert cache.fetches == 3
+
+
 def test_cold_start_during_outage_is_unavailable(source: FakeJWKS) -> None:
     source.go_down()
     cache = JWKSCache(source.url, timeout=0.5)
@@ -259,7 +280,10 @@ def test_flood_of_random_kids_fetches_at_most_once_per_interval(source: FakeJWKS
         thread.join()
 
     assert (source.requests, cache.fetches) == (1, 1)
-    assert outcomes == ["UnknownSigningKey"] * 200  # waiters got the one fetch's answer
+    # Only the kid seen before the one fetch began is "invalid"; every other forged kid is
+    # "retry later" until a set fetched after it was seen lacks it.
+    assert sorted(set(outcomes)) == ["JWKSUnavailable", "UnknownSigningKey"] and len(outcomes) == 200
+    assert outcomes.count("UnknownSigningKey") == 1
 
 
 @pytest.mark.parametrize("mode", ["500", "bad-json", "no-keys", "enc-only", "redirect"])

@@ -1,4 +1,5 @@
 """Production refuses to start with a one-line reason when a setting is missing or unsafe."""
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,42 @@ def test_the_procfile_web_process_refuses_to_start_with_the_same_line(tmp_path: 
     assert result.returncode != 0
     assert "ImproperlyConfigured: BETTER_AUTH_SECRET must be at least 32 characters in production" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("environment", ["prod", "Production", "staging", "dev", "PRODUCTION", "test"])
+def test_an_unknown_environment_refuses_to_start(environment: str) -> None:
+    # Development mode would mean DEBUG on and the public dev secret: anyone could mint tokens.
+    result = start_django({**SAFE, "ENVIRONMENT": environment})
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"ImproperlyConfigured: ENVIRONMENT must be development or production, not {environment!r}"]
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "2.5"])
+@pytest.mark.parametrize("knob", ["WEB_CONCURRENCY", "GUNICORN_THREADS"])
+def test_the_procfile_web_process_refuses_a_bad_worker_count_in_one_line(knob: str, value: str) -> None:
+    env = {**SAFE, knob: value, "PORT": "0"}
+
+    result = subprocess.run(["bash", "-c", procfile_command("web")], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        f"ImproperlyConfigured: {knob} must be a positive whole number, not {value!r}"]
+
+
+def test_a_production_web_start_without_collectstatic_refuses_in_one_line(tmp_path: Path) -> None:
+    # A fresh build that skipped collectstatic: a copy of the tree without staticfiles/.
+    checkout = tmp_path / "build"
+    shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "staticfiles",
+                                                                   "__pycache__", "bench"))
+    env = {**SAFE, "PORT": "0"}
+
+    result = subprocess.run(["bash", "-c", procfile_command("web")], cwd=checkout, env=env, capture_output=True,
+                            text=True, timeout=60)
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert ("ImproperlyConfigured: static files are not collected: run `python manage.py collectstatic --noinput` "
+            "in the build step") in result.stderr.splitlines()

@@ -2,13 +2,14 @@
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from tasks import adoption, adoption_phase5
+from tasks.management.base import TaskflowCommand
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Adopt the database of the FastAPI TaskFlow: check that its `tasks` table is the one FastAPI "
         "created, convert it in one locked transaction to what migration tasks.0001 creates (bigint identity "

@@ -6,14 +6,16 @@ from typing import Any
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.core.validators import validate_email
 from django.db import transaction
+
+from tasks.management.base import TaskflowCommand
 
 SUPPORT_GROUP = "Support"
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Create a staff user (username = EMAIL) in the Support group: it can view tasks and owners "
         "and edit a task's title, description and completion in /admin/, nothing else. "

@@ -2,15 +2,16 @@
 from typing import Any
 
 import orjson
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from tasks.management.base import TaskflowCommand
 from tasks.models import Owner, Task
 from tasks.tagging import list_tags
 
 OWNER_FIELDS = ["sub", "email", "name", "first_seen", "last_seen"]
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Print, as JSON, everything stored about the user SUB, for a data-portability request: "
         '{"owner": {...} or null, "tags": [...], "tasks": [...]}: the tags by name and the tasks (with their '

@@ -4,12 +4,14 @@ from typing import Any
 
 import jwt
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from tasks.management.base import TaskflowCommand
 from tasks.models import MAX_SUBJECT_LENGTH
+from tasks.token_shape import usable_subject
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Print an HS256 token for SUB signed with BETTER_AUTH_SECRET, as the frontend would mint it. "
         "For local use and tests; refuses in production unless --force."
@@ -25,8 +27,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, sub: str, ttl: int, email: str | None, name: str | None, force: bool, **options: Any) -> None:
         if settings.IS_PRODUCTION and not force:
             raise CommandError("Refusing to mint a token in production (pass --force if you really mean it).")
-        if not 0 < len(sub) <= MAX_SUBJECT_LENGTH:
-            raise CommandError(f"SUB must be 1 to {MAX_SUBJECT_LENGTH} characters.")
+        if not usable_subject(sub):
+            raise CommandError(f"SUB must be 1 to {MAX_SUBJECT_LENGTH} characters, none of them control characters.")
         if ttl <= 0:
             raise CommandError("--ttl must be a positive number of seconds.")
         if not settings.BETTER_AUTH_SECRET:

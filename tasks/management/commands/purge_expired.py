@@ -2,7 +2,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from tasks.management.base import TaskflowCommand
 
 from tasks import sync
 from tasks.idempotency import purge_expired as purge_expired_idempotency_records
@@ -15,7 +15,7 @@ PURGES: list[tuple[str, Callable[[], int]]] = [
 ]
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Delete expired records: change-feed tombstones older than TOMBSTONE_DAYS (sync tokens "
         "from before them then get 410), Idempotency-Key answers older than 24 hours. Safe to run from a scheduler, repeatedly and concurrently."

@@ -2,15 +2,16 @@
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 
 from tasks import sync
+from tasks.management.base import TaskflowCommand
 from tasks.models import IdempotencyRecord, Owner, Tag, Task
 from tasks.owners import forget_owner
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Delete all tasks and tags of the user SUB, their owner-directory row, their change-feed "
         "tombstones and Idempotency-Key records (e.g. after an account deletion). Asks for confirmation unless --yes; without a terminal, --yes is required."

@@ -5,10 +5,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import connection, transaction
 from django.db.models import Count, Max
 
+from tasks.management.base import TaskflowCommand
 from tasks.models import MomentKind, Priority, Recurrence, Tag, Task
 
 DEMO_PREFIX = "demo-user-"
@@ -77,7 +78,7 @@ def demo_moment(rng: random.Random, around: datetime) -> tuple[datetime | None, 
     return moment.replace(hour=0, minute=0, second=0, microsecond=0), MomentKind.DATE
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Create N demo users (demo-user-0001...) with M realistic tasks each (priorities, due dates of every "
         "kind, some recurring, 0-3 tags). Idempotent: users "

@@ -1,25 +1,13 @@
 """manage.py verify_token: would this service accept that token, and if not, why?"""
 from typing import Any
 
-import jwt
 import orjson
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from rest_framework.exceptions import AuthenticationFailed
 
 from tasks.authentication import BetterAuthJWTAuthentication
-
-
-def decoded(token: str) -> tuple[Any, Any]:
-    """The header and claims as written in the token, unverified (None if unreadable)."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
-        header = None
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError:
-        claims = None
-    return header, claims
+from tasks.management.base import TaskflowCommand
+from tasks.token_shape import readable_parts
 
 
 def reasons(exc: BaseException) -> list[str]:
@@ -32,7 +20,7 @@ def reasons(exc: BaseException) -> list[str]:
     return chain
 
 
-class Command(BaseCommand):
+class Command(TaskflowCommand):
     help = (
         "Say whether the running configuration (BETTER_AUTH_SECRET, issuer, audience, leeway) accepts TOKEN, "
         "with the verdict the API would give and why; prints the token's header and claims, unverified. "
@@ -44,7 +32,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, token: str, **options: Any) -> None:
         token = token.strip().removeprefix("Bearer ").strip()
-        header, claims = decoded(token)
+        # Each segment on its own: a damaged signature must not hide intact header and claims.
+        header, claims = readable_parts(token)
         self.stdout.write("header: " + (orjson.dumps(header).decode() if header is not None else "(unreadable)"))
         self.stdout.write("claims: " + (orjson.dumps(claims).decode() if claims is not None else "(unreadable)"))
         try:
