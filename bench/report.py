@@ -25,7 +25,7 @@ def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for (name, conns), runs in groups.items():
         keys = [(conns, r["repeat"], r.get("pair")) for r in runs]
-        ratios = [r["rps"] / refs[key] for r, key in zip(runs, keys) if key in refs and name != "open"]
+        ratios = [r["rps"] / refs[key] for r, key in zip(runs, keys) if refs.get(key) and name != "open"]
         rows.append({
             "scenario": name, "connections": conns, "runs": len(runs),
             "rps": median([r["rps"] for r in runs]), "ratio": median(ratios) if ratios else None,

@@ -13,13 +13,18 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
 
 @functools.cache
 def admin_prefix() -> str:
-    return reverse("admin:index")  # "/admin/", from taskflow/urls.py
+    """"/admin/", from taskflow/urls.py; a URLconf without the admin (bench/reference)
+    has no prefix that a path could start with."""
+    try:
+        return reverse("admin:index")
+    except NoReverseMatch:
+        return "\0"  # no request path contains NUL
 
 
 class AdminOnlyMiddleware:

@@ -53,7 +53,7 @@ class StrictCharField(PydanticCodesMixin, serializers.CharField):
             [] if self.trim_whitespace else [MaxLengthValidator(self.max_chars)]) + callers
 
     def schema_pattern(self) -> str:
-        """The rule as a pattern, so a schema-driven client (or fuzzer) reads it exactly: no NUL,
+        r"""The rule as a pattern, so a schema-driven client (or fuzzer) reads it exactly: no NUL,
         and for trimmed fields the length of what is left after str.strip() (Python's `\s`
         is the same whitespace), not of what was sent."""
         if not self.trim_whitespace:

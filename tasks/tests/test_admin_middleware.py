@@ -44,7 +44,8 @@ def test_admin_messages_still_reach_the_next_page(staff: User, make_task: Callab
     task = make_task(title="old")
 
     response = client.post(f"/admin/tasks/task/{task.pk}/change/",
-                           {"title": "new", "description": "", "is_completed": ""}, follow=True)
+                           {"title": "new", "description": "", "is_completed": "", "priority": "medium",
+                            "due_date_0": "", "due_date_1": "", "due_date_kind": "", "tag_names": ""}, follow=True)
 
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]][0].startswith("The task")

@@ -157,8 +157,8 @@ def test_a_key_held_by_a_running_request_is_409_and_creates_nothing(api):
 
 
 def _url() -> str:
-    from .conftest import database_url_of
-    return database_url_of(connection.settings_dict, connection.settings_dict["NAME"])
+    from .conftest import database_url
+    return database_url(connection.settings_dict["NAME"])
 
 
 # --- Commands ------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def test_purge_expired_deletes_only_records_past_24_hours(api):
 
     call_command("purge_expired", stdout=out)
 
-    assert "Deleted 1 expired idempotency record(s)." in out.getvalue()
+    assert "Purged 1 idempotency record(s) older than 24 hours." in out.getvalue()
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
 
 

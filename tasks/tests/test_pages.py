@@ -169,12 +169,12 @@ def test_in_object_shape_count_is_the_whole_filtered_list(api, tasks_a, settings
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("sort_by", "order", "index", "value"), [
-    ("created_at", "desc", "tasks_user_newest", datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)),
-    ("created_at", "asc", "tasks_user_newest", datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)),
-    ("due_date", "asc", "tasks_user_due", datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)),
+@pytest.mark.parametrize(("sort_by", "order", "value"), [
+    ("created_at", "desc", datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)),
+    ("created_at", "asc", datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)),
+    ("due_date", "asc", datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)),
 ])
-def test_a_page_is_read_off_the_lists_index_without_a_sort(api, tasks_a, sort_by, order, index, value):
+def test_a_page_is_read_off_the_lists_index_without_a_sort(api, tasks_a, sort_by, order, value):
     from tasks.keyset import after_condition
     from tasks.listing import ListQuery, list_sql
 
@@ -187,8 +187,10 @@ def test_a_page_is_read_off_the_lists_index_without_a_sort(api, tasks_a, sort_by
             cursor.execute(f"SET LOCAL {setting} = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = [row[0] for row in cursor.fetchall()]
-    # The top of the plan: Limit over the index scan (below it only the tag subqueries).
-    assert index in "\n".join(plan[:3]) and not any("Sort" in line for line in plan[:3]), "\n".join(plan)
+    # The tasks are read by an index scan in the page's order (the tags' aggregate is joined
+    # to them), and nothing in the plan sorts.
+    tasks_scan = next(line for line in plan if " on tasks t" in line)
+    assert "Index Scan" in tasks_scan and not any("Sort" in line for line in plan), "\n".join(plan)
 
 
 # --- Over HTTP, with a writer inserting and deleting during the walk -----------------------------------
