@@ -11,8 +11,10 @@ With gevent a waiting connection is a greenlet (a few KiB), up to `worker_connec
 per worker; a head must arrive within `keepalive` seconds and each read within
 CLIENT_TIMEOUT_SECONDS. A database or Redis call that waits yields to the others too
 (psycopg 3 cooperates with gevent since 3.1.14), so a frozen database no longer holds
-every thread and `/health` keeps answering. The work itself is CPU-bound Python under
-one GIL either way, so throughput per worker is the same (bench/RESULTS.md, issue 13).
+every thread and `/health` keeps answering. The cost, still open: gevent admits every
+connection's request into Django at once, so under load they queue on the database pool
+(5 s timeout) and the pool's holders wake late; get_one and list measure below gthread
+(bench/RESULTS.md, issue 13, "The 5 s p50, diagnosed").
 
 gevent must patch the standard library before anything imports it, and with
 preload_app Django (and psycopg, which picks its wait function at import) is loaded in
