@@ -126,7 +126,8 @@ NO_NUL = {"type": "string", "pattern": "^[^\\x00]*$"}  # a NUL in a query value 
 LIST_PARAMETERS = [
     OpenApiParameter("search", NO_NUL, description="Case-insensitive substring of title or description"),
     OpenApiParameter("priority", str, enum=Priority.values),
-    OpenApiParameter("tags", NO_NUL, many=True, explode=True,
+    # A whole array schema: drf-spectacular's many=True takes only basic types (W001).
+    OpenApiParameter("tags", {"type": "array", "items": NO_NUL}, explode=True, style="form",
                      description="Repeatable: tasks that have all of these tag names"),
     OpenApiParameter("is_completed", bool, description="true or false"),
     OpenApiParameter("sort_by", str, enum=SORTS, default="created_at",
