@@ -116,8 +116,21 @@ class TaskAdmin(admin.ModelAdmin):
         self.message_user(request, f"Marked {len(changed)} task(s) {state}.", messages.SUCCESS)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A changelist staff may read but never add to, change or delete from."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ReadOnlyAdmin):
     """Users' tags, to read: they change through tasks (the API, or a task's change page)."""
 
     list_display = ["id", "name", "color", "user_id", "created_at"]
@@ -125,30 +138,12 @@ class TagAdmin(admin.ModelAdmin):
     ordering = ["user_id", "name"]
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Owner)
-class OwnerAdmin(admin.ModelAdmin):
-    """The owner directory is written by authentication only: staff read it."""
+class OwnerAdmin(ReadOnlyAdmin):
+    """The owner directory is written by the API's task routes only: staff read it."""
 
     list_display = ["sub", "email", "name", "first_seen", "last_seen"]
     search_fields = ["email", "name", "=sub"]
     ordering = ["email", "sub"]
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
