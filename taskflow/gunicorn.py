@@ -1,10 +1,33 @@
 """gunicorn settings for the Procfile's `web:` line (`--config python:taskflow.gunicorn`).
 
-The bind address stays on the Procfile line, where a platform's $PORT is visible."""
-import os
-import sys
+The bind address stays on the Procfile line, where a platform's $PORT is visible.
 
-from taskflow.gunicorn_errors import install_json_errors
+Why gevent workers (taskflow.workers), not threads: not every platform's router buffers
+request heads and bodies, so the process reached by `web:` must survive clients that
+send slowly or not at all. A gthread worker gives each connection a thread while it
+reads the head: 4 threads x 3 workers are 12 slow connections from a stalled service
+(measured: 200 slowloris connections held a normal client 29 s, 200 silent ones 10-19 s).
+With gevent a waiting connection is a greenlet (a few KiB), up to `worker_connections`
+per worker; a head must arrive within `keepalive` seconds and each read within
+CLIENT_TIMEOUT_SECONDS. A database or Redis call that waits yields to the others too
+(psycopg 3 cooperates with gevent since 3.1.14), so a frozen database no longer holds
+every thread and `/health` keeps answering. The cost, still open: gevent admits every
+connection's request into Django at once, so under load they queue on the database pool
+(5 s timeout) and the pool's holders wake late; get_one and list measure below gthread
+(bench/RESULTS.md, issue 13, "The 5 s p50, diagnosed").
+
+gevent must patch the standard library before anything imports it, and with
+preload_app Django (and psycopg, which picks its wait function at import) is loaded in
+the master, right after this file: so the patch is here, first."""
+from gevent import monkey
+
+monkey.patch_all()
+
+import os  # noqa: E402
+import sys  # noqa: E402
+
+from taskflow.gunicorn_errors import install_json_errors  # noqa: E402
+from taskflow.workers import stop_accepting_first  # noqa: E402
 
 
 def whole_number(name: str, default: int) -> int:
@@ -23,14 +46,24 @@ def default_workers() -> int:
 
 
 workers = whole_number("WEB_CONCURRENCY", default_workers())
-# Threads let a worker overlap database round trips; idle keep-alive connections wait
-# in the worker's poller without holding a thread, so 500 clients do not need 500 threads.
-worker_class = "gthread"
+worker_class = "taskflow.workers.Worker"
+# Only gunicorn's gthread worker uses threads; still checked, so a deployment that set it
+# gets a refusal for a bad value rather than silence.
 threads = whole_number("GUNICORN_THREADS", 4)
+# Open connections per worker, slow ones included; past it the worker stops accepting
+# and the kernel's backlog (then the other workers) take them.
 worker_connections = 1000
+# Seconds an idle kept-alive connection, and a request head, may take.
 keepalive = 5
+# A worker whose event loop is blocked this long (not a slow request: that only blocks
+# its greenlet) is restarted.
 timeout = 30
+# On SIGTERM the instance first refuses new connections (taskflow.workers: a proxy's
+# connect fails and it retries elsewhere, a POST included, as nothing was sent), the
+# workers accept what was already queued, close the socket and finish the requests they
+# hold, for at most this long.
 graceful_timeout = 20
+on_starting = stop_accepting_first
 # Load Django once in the master: a refused configuration stops the start with its
 # one-line reason instead of a crash loop of workers, and workers share memory pages.
 preload_app = True

@@ -31,6 +31,16 @@ DATABASE_URL = env_str("DATABASE_URL", "" if IS_PRODUCTION else devdb.url())
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
+# The client-side bound of one database call (tasks.deadlines): a server that stops
+# answering is given the statement timeout plus a second of grace, then cut off.
+DB_CLIENT_TIMEOUT_SECONDS = env_float("DB_CLIENT_TIMEOUT_SECONDS", DB_STATEMENT_TIMEOUT_MS / 1000 + 1 if DB_STATEMENT_TIMEOUT_MS > 0 else 0.0)
+# "transaction" when DATABASE_URL goes through a transaction pooler (PgBouncer, Neon's
+# "-pooler" host): no session state, no prepared statements, no server-side cursors.
+DB_POOLER = env_str("DB_POOLER").lower()
+# Connections per worker process (psycopg_pool); 0 keeps one connection per thread for
+# DB_CONN_MAX_AGE instead. gevent serves every client connection in a greenlet of its
+# own, so without a pool 500 clients would open 500 database connections per worker.
+DB_POOL_SIZE = env_int("DB_POOL_SIZE", 4)
 # A trailing slash is a common slip ("http://localhost:3000/"); an origin never has one.
 CORS_ALLOWED_ORIGINS = [o.rstrip("/") for o in env_list("CORS_ORIGINS", "http://localhost:3000")]
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024)
@@ -41,6 +51,13 @@ RATE_LIMIT = env_str("RATE_LIMIT")
 # The list's shape: "array" (the seed contract) or "object" ({"tasks", "count"}: phase V).
 TASK_LIST_FORMAT = env_str("TASK_LIST_FORMAT", "array")
 REDIS_URL = env_str("REDIS_URL")
+# One Redis call may take this long; after a failure the limiter leaves Redis alone
+# (allowing requests) for REDIS_RETRY_SECONDS instead of paying the timeout per request.
+REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 0.25)
+REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 10.0)
+# gunicorn (taskflow.workers): a client that sends nothing for this long, in the middle
+# of a request head or body, is answered 408 or disconnected.
+CLIENT_TIMEOUT_SECONDS = env_float("CLIENT_TIMEOUT_SECONDS", 5.0)
 # Deleted tasks are remembered this long for GET /changes; older sync tokens get 410.
 TOMBSTONE_DAYS = env_int("TOMBSTONE_DAYS", 30)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
@@ -172,9 +189,23 @@ for database in DATABASES.values():
     # the statement timeout is set per connection in tasks.apps (Neon's pooler refuses
     # the `options` startup parameter).
     database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    if DB_POOL_SIZE > 0:
+        # A request waits for a pooled connection at most as long as for a new one.
+        database["CONN_MAX_AGE"] = 0
+        database["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_CONNECT_TIMEOUT}
+    if DB_POOLER == "transaction":
+        # Each transaction may run on another server connection: a statement prepared
+        # on one is unknown on the next, and a named cursor would outlive its transaction.
+        database["OPTIONS"]["prepare_threshold"] = None
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # redis-py retries a timed-out call three times by default: one try, short.
+        "OPTIONS": {"socket_timeout": REDIS_TIMEOUT_SECONDS, "socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "retry": None},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -286,14 +317,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     # One JSON object per line, each with the request id of the request that logged it.
     "formatters": {"json": {"()": "tasks.logs.JSONFormatter"}},
-    "filters": {"request_id": {"()": "tasks.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "tasks.logs.RequestIdFilter"},
+        "not_outage": {"()": "tasks.logs.NotServiceUnavailable"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Through the root handler only (Django's default adds a second one), and 4xx
         # answers are the API working as specified, not warnings.
         "django": {"handlers": [], "propagate": True},
-        "django.request": {"level": "ERROR"},
+        # 503s are outages, logged once per outage by tasks.outages, not once per request.
+        "django.request": {"level": "ERROR", "filters": ["not_outage"]},
+        # The pool logs each failed reconnection attempt; tasks.database logs the outage.
+        "psycopg.pool": {"level": "ERROR"},
         # axes announces itself at every start, commands included; its lockouts are warnings.
         "axes.apps": {"level": "WARNING"},
     },
@@ -324,6 +361,10 @@ problems = [
         (IS_PRODUCTION and DEBUG, "DEBUG must be off in production"),
         (IS_PRODUCTION and not ALLOWED_HOSTS, "ALLOWED_HOSTS is required in production"),
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
+        (DB_POOL_SIZE < 0, "DB_POOL_SIZE may not be negative"),
+        (DB_POOLER not in {"", "transaction"}, f"DB_POOLER must be empty or 'transaction', not {DB_POOLER!r}"),
+        (REDIS_TIMEOUT_SECONDS <= 0, "REDIS_TIMEOUT_SECONDS must be positive"),
+        (CLIENT_TIMEOUT_SECONDS <= 0, "CLIENT_TIMEOUT_SECONDS must be positive"),
         (TOMBSTONE_DAYS <= 0, "TOMBSTONE_DAYS must be a positive number of days"),
         (
             TASK_LIST_FORMAT not in {"array", "object"},

@@ -3,15 +3,42 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 def set_statement_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
-    """Bound every statement, so a stuck database costs a request seconds, not a worker."""
+    """Bound every statement, so a stuck database costs a request seconds, not a worker.
+
+    Behind a transaction pooler (DB_POOLER=transaction: PgBouncer, Neon's pooled URL) a
+    session SET would land on whichever server connection ran it and stay there for
+    other clients, while ours run on others without it; there the timeout is the role's
+    setting in this database, stored by `migrate` (store_statement_timeout below)."""
     from django.conf import settings
 
-    if settings.DB_STATEMENT_TIMEOUT_MS > 0:
+    if connection.vendor == "postgresql" and settings.DB_STATEMENT_TIMEOUT_MS > 0 and settings.DB_POOLER != "transaction":
+        # A pooled connection is handed out again per request: set it once per connection.
+        if getattr(connection.connection, "taskflow_statement_timeout", False):
+            return
+        connection.connection.taskflow_statement_timeout = True
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{settings.DB_STATEMENT_TIMEOUT_MS}ms"])
+
+
+def store_statement_timeout(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """post_migrate: make DB_STATEMENT_TIMEOUT_MS this role's default in this database, so
+    every server session a pooler opens starts with it (no SET, nothing left behind).
+    Run by the Procfile's `release: migrate`, on the direct URL."""
+    from django.conf import settings
+    from django.db import connections
+    from psycopg import sql
+
+    connection = connections[using]
+    if connection.vendor != "postgresql" or sender.name != "tasks":
+        return
+    timeout = settings.DB_STATEMENT_TIMEOUT_MS
+    statement = sql.SQL("ALTER ROLE CURRENT_USER IN DATABASE {} " + ("SET statement_timeout = {}" if timeout > 0 else "RESET statement_timeout"))
+    with connection.cursor() as cursor:
+        cursor.execute(statement.format(sql.Identifier(connection.settings_dict["NAME"]), sql.Literal(f"{timeout}ms")).as_string(cursor.connection))
 
 
 def load_timestamps_in_c(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -48,7 +75,12 @@ class TasksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from .deadlines import install_deadline
+
+        # First, so that the statement-timeout query below is bounded too.
+        connection_created.connect(install_deadline, dispatch_uid="tasks.client_deadline")
         connection_created.connect(set_statement_timeout, dispatch_uid="tasks.statement_timeout")
+        post_migrate.connect(store_statement_timeout, sender=self, dispatch_uid="tasks.store_statement_timeout")
         from . import checks  # noqa: F401  # registers the "taskflow" system checks
         connection_created.connect(load_timestamps_in_c, dispatch_uid="tasks.timestamps_in_c")
         connection_created.connect(load_json_with_orjson, dispatch_uid="tasks.json_with_orjson")

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -17,23 +17,24 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from .exceptions import RequestTooLarge, RequestValidationError, ServiceUnavailable
+from .deadlines import database
+from .exceptions import RequestTimeout, RequestTooLarge, RequestValidationError, ServiceUnavailable
 
 logger = logging.getLogger("tasks.errors")
-
-# How much of an oversized body we read and discard so the client sees our 413 rather
-# than a reset connection; past this the connection is simply closed.
-DISCARD_LIMIT = 64 * 1024 * 1024
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: map, then let DRF's handler render."""
     # Connection trouble and timeouts are an outage (503); errors in our SQL or data stay 500s.
     if isinstance(exc, (OperationalError, InterfaceError)):
+        database.failed(exc)  # logged once per outage, not per request
         exc = ServiceUnavailable("Database unavailable")
     elif isinstance(exc, RequestDataTooBig):
-        _discard_body(context["request"]._request)
+        # Nothing of the body is read: gunicorn (taskflow.workers) drains a small rest
+        # or closes the connection after this answer.
         exc = RequestTooLarge()
+    elif isinstance(exc, UnreadablePostError):
+        exc = RequestTimeout()
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.error("Unhandled error", exc_info=exc)
@@ -70,16 +71,6 @@ def _located(loc: list[Any], errors: Any) -> list[tuple[list[Any], dict[str, Any
     if isinstance(errors, dict) and "code" not in errors:
         return [item for key, nested in errors.items() for item in _located([*loc, key], nested)]
     return [(loc, error) for error in (errors if isinstance(errors, list) else [errors])]
-
-
-def _discard_body(request: HttpRequest) -> None:
-    stream = getattr(request, "_stream", None)
-    remaining = min(int(request.META.get("CONTENT_LENGTH") or 0), DISCARD_LIMIT)
-    while stream is not None and remaining > 0:
-        chunk = stream.read(min(remaining, 64 * 1024))
-        if not chunk:
-            break
-        remaining -= len(chunk)
 
 
 # --- Django's own error views, for what never reaches DRF (unknown non-API paths, bad hosts) ---

@@ -39,3 +39,11 @@ class JSONFormatter(logging.Formatter):
         if record.exc_info:
             entry["traceback"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
+
+
+class NotServiceUnavailable(logging.Filter):
+    """Drops django.request's line for a 503: an outage is logged once by tasks.outages,
+    not once per request it fails."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 503

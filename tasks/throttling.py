@@ -9,9 +9,14 @@ from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from .outages import Outage
 from .rates import parse_rate
 
 logger = logging.getLogger(__name__)
+# Per process: while Redis is failing, the limiter does not try it for REDIS_RETRY_SECONDS
+# (requests are allowed), so an outage costs one timeout per process per pause, not one
+# per request; and it is logged once, not with a traceback per request.
+redis = Outage("Rate limiter's Redis", logger, retry_after=settings.REDIS_RETRY_SECONDS)
 
 
 class SubjectRateThrottle(BaseThrottle):
@@ -30,12 +35,15 @@ class SubjectRateThrottle(BaseThrottle):
         allowed, period = limit
         now = time.time()
         key = f"ratelimit:{request.user.id}:{int(now // period)}"
+        if redis.skip():
+            return True
         try:
             cache.add(key, 0, timeout=period + 1)
             count = cache.incr(key)
-        except Exception:  # the limiter failing must not take the API down with it
-            logger.exception("Rate limiter unavailable; request allowed")
+        except Exception as exc:  # the limiter failing must not take the API down with it
+            redis.failed(exc)
             return True
+        redis.answered()
         self.retry_after = max(1, int(period - now % period + 0.999))
         return count <= allowed
 

@@ -242,3 +242,52 @@ def production_token(new_sub: Callable[[], str]) -> Callable[..., str]:
 def sub_of(token: str) -> str:
     return jwt.decode(token, options={"verify_signature": False})["sub"]
 
+
+
+# --- The fault suite's own servers (test_faults.py, marker `faults`) -------------------------
+@pytest.fixture(scope="module")
+def fault_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("faults")
+
+
+@pytest.fixture(scope="module")
+def fault_pg(fault_dir: Path) -> Iterator[Any]:
+    """A PostgreSQL cluster of the fault suite's own, so it can be frozen and stopped."""
+    from tasks.tests import faultlab
+
+    faultlab.ensure_packages({"redis-server": "redis-server", "nginx": "nginx-light", "pgbouncer": "pgbouncer"})
+    pg = faultlab.Postgres(Path(f"/tmp/taskflow-faults-{os.getpid()}"))
+    try:
+        pg.start()
+        yield pg
+    finally:
+        pg.stop()
+
+
+@pytest.fixture(scope="module")
+def fault_db_url(fault_pg: Any) -> str:
+    """The fault cluster's database, migrated by the Procfile's release: line."""
+    import psycopg
+
+    with psycopg.connect(fault_pg.url(), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE taskflow_faults")
+    url = fault_pg.url("taskflow_faults")
+    for command in [procfile_command("release"), "python manage.py collectstatic --noinput"]:
+        done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=platform_env(url), capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
+    return url
+
+
+@pytest.fixture
+def start_app(fault_dir: Path, fault_db_url: str) -> Iterator[Callable[..., WebServer]]:
+    """The Procfile's web: line on the fault database; stopped when the test ends."""
+    started: list[WebServer] = []
+
+    def start(database_url: str | None = None, **overrides: str) -> WebServer:
+        server = start_web(platform_env(database_url or fault_db_url, **overrides), fault_dir)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,34 @@
+"""One log line per outage and one at its end; a pause before a failed Redis is tried again."""
+import logging
+import time
+
+import pytest
+
+from tasks.outages import Outage
+
+
+@pytest.fixture
+def outage() -> Outage:
+    return Outage("Thing", logging.getLogger("tasks.test_outage"), retry_after=0.2)
+
+
+def test_an_outage_is_logged_once_and_its_end_once(outage: Outage, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="tasks.test_outage")
+    outage.answered()  # nothing was down: nothing logged
+    for _ in range(50):
+        outage.failed(ConnectionError("refused\nsecond line"))
+    outage.answered()
+    outage.answered()
+
+    records = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert records[0] == ("ERROR", "Thing unavailable (ConnectionError: refused); further failures are not logged until it answers again")
+    assert records[1][0] == "WARNING" and records[1][1].startswith("Thing answering again after ") and "(50 failed calls)" in records[1][1]
+    assert len(records) == 2 and all(r.exc_info is None for r in caplog.records)
+
+
+@pytest.mark.parametrize("failures, wait, skipped", [(0, 0, False), (1, 0, True), (3, 0, True), (1, 0.3, False)])
+def test_skip_only_inside_the_pause_after_a_failure(outage: Outage, failures: int, wait: float, skipped: bool) -> None:
+    for _ in range(failures):
+        outage.failed(TimeoutError("timed out"))
+    time.sleep(wait)
+    assert outage.skip() is skipped
