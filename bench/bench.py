@@ -289,7 +289,8 @@ def prepare_database(name: str, env: dict[str, str]) -> str:
     admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin_sql(f'CREATE DATABASE "{name}"')
     url = f"{ADMIN_URL}/{name}"
-    for command, timeout in [(procfile_line("release"), 300),
+    # The platform's build step first: production refuses to serve without collected static.
+    for command, timeout in [("python manage.py collectstatic --noinput", 300), (procfile_line("release"), 300),
                              (f"python manage.py seed_demo --users {USERS} --tasks {TASKS}", 300)]:
         started = time.monotonic()
         done = subprocess.run(["bash", "-c", command], cwd=ROOT, env={**env, "DATABASE_URL": url},
