@@ -11,10 +11,16 @@ With gevent a waiting connection is a greenlet (a few KiB), up to `worker_connec
 per worker; a head must arrive within `keepalive` seconds and each read within
 CLIENT_TIMEOUT_SECONDS. A database or Redis call that waits yields to the others too
 (psycopg 3 cooperates with gevent since 3.1.14), so a frozen database no longer holds
-every thread and `/health` keeps answering. The cost, still open: gevent admits every
-connection's request into Django at once, so under load they queue on the database pool
-(5 s timeout) and the pool's holders wake late; get_one and list measure below gthread
-(bench/RESULTS.md, issue 13, "The 5 s p50, diagnosed").
+every thread and `/health` keeps answering. gevent alone would let every connection's
+request into Django at once, to queue on the database pool and share the CPU 50 ways
+(measured below gthread: bench/RESULTS.md, issue 13, "The 5 s p50, diagnosed"); so
+taskflow.admission lets DB_POOL_SIZE requests per worker in at a time, after their bodies
+have arrived, and the others wait their turn, bounded. Measured against gthread:
+bench/RESULTS.md, issue 13, "Turns".
+
+Rejected: a buffering front started by the web: line (nginx is not on every platform's
+image, and it is a second process to supervise per dyno); gthread with more threads
+(each slow client still holds one, and each thread is a database connection).
 
 gevent must patch the standard library before anything imports it, and with
 preload_app Django (and psycopg, which picks its wait function at import) is loaded in
@@ -53,7 +59,8 @@ threads = whole_number("GUNICORN_THREADS", 4)
 # Open connections per worker, slow ones included; past it the worker stops accepting
 # and the kernel's backlog (then the other workers) take them.
 worker_connections = 1000
-# Seconds an idle kept-alive connection, and a request head, may take.
+# Seconds a request head may take from its first byte, and a new connection's first
+# request from the connect. Idle time between requests is taskflow.workers.IDLE_SECONDS.
 keepalive = 5
 # A worker whose event loop is blocked this long (not a slow request: that only blocks
 # its greenlet) is restarted.

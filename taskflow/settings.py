@@ -28,7 +28,6 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", "" if IS_PRODUCTION else DEV_SECRET_KE
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PRODUCTION else "localhost,127.0.0.1,[::1],testserver")
 # Outside production, unset means the embedded PostgreSQL that bin/dev and bin/test start.
 DATABASE_URL = env_str("DATABASE_URL", "" if IS_PRODUCTION else devdb.url())
-DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
 # The client-side bound of one database call (tasks.deadlines): a server that stops
@@ -37,10 +36,12 @@ DB_CLIENT_TIMEOUT_SECONDS = env_float("DB_CLIENT_TIMEOUT_SECONDS", DB_STATEMENT_
 # "transaction" when DATABASE_URL goes through a transaction pooler (PgBouncer, Neon's
 # "-pooler" host): no session state, no prepared statements, no server-side cursors.
 DB_POOLER = env_str("DB_POOLER").lower()
-# Connections per worker process (psycopg_pool); 0 keeps one connection per thread for
-# DB_CONN_MAX_AGE instead. gevent serves every client connection in a greenlet of its
-# own, so without a pool 500 clients would open 500 database connections per worker.
+# Connections per worker process (psycopg_pool), and so requests inside Django at once
+# per worker (taskflow.admission): gevent serves every client connection in a greenlet
+# of its own, so without a pool 500 clients would open 500 database connections.
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 4)
+# A request waits this long for one of those turns before its 503 (none during a known outage).
+ADMISSION_WAIT_SECONDS = env_float("ADMISSION_WAIT_SECONDS", 10.0)
 # A trailing slash is a common slip ("http://localhost:3000/"); an origin never has one.
 CORS_ALLOWED_ORIGINS = [o.rstrip("/") for o in env_list("CORS_ORIGINS", "http://localhost:3000")]
 MAX_BODY_BYTES = env_int("MAX_BODY_BYTES", 1024 * 1024)
@@ -131,6 +132,9 @@ MIDDLEWARE = [
     # Next, so that CORS headers reach every response, errors included.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # A request the web process refused (no turn, a stalled body) ends here, with the
+    # headers above (taskflow.admission).
+    "taskflow.admission.RefusalMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     # /admin/ only: the API sets no cookie and needs no session, CSRF token or messages.
@@ -183,16 +187,14 @@ TEMPLATES = [
 
 # Any other URL (or none, in production) is refused in one line at the bottom.
 IS_POSTGRES_URL = urlsplit(DATABASE_URL).scheme in {"postgres", "postgresql"}
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)} if IS_POSTGRES_URL else {}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)} if IS_POSTGRES_URL else {}
 for database in DATABASES.values():
     # A database that does not answer must cost a request seconds, not a worker forever;
     # the statement timeout is set per connection in tasks.apps (Neon's pooler refuses
     # the `options` startup parameter).
     database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
-    if DB_POOL_SIZE > 0:
-        # A request waits for a pooled connection at most as long as for a new one.
-        database["CONN_MAX_AGE"] = 0
-        database["OPTIONS"]["pool"] = {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_CONNECT_TIMEOUT}
+    # A request waits for a pooled connection at most as long as for a new one.
+    database["OPTIONS"]["pool"] = {"min_size": 1, "max_size": max(DB_POOL_SIZE, 1), "timeout": DB_CONNECT_TIMEOUT}
     if DB_POOLER == "transaction":
         # Each transaction may run on another server connection: a statement prepared
         # on one is unknown on the next, and a named cursor would outlive its transaction.
@@ -361,7 +363,8 @@ problems = [
         (IS_PRODUCTION and DEBUG, "DEBUG must be off in production"),
         (IS_PRODUCTION and not ALLOWED_HOSTS, "ALLOWED_HOSTS is required in production"),
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
-        (DB_POOL_SIZE < 0, "DB_POOL_SIZE may not be negative"),
+        (DB_POOL_SIZE <= 0, "DB_POOL_SIZE must be positive"),
+        (ADMISSION_WAIT_SECONDS <= 0, "ADMISSION_WAIT_SECONDS must be positive"),
         (DB_POOLER not in {"", "transaction"}, f"DB_POOLER must be empty or 'transaction', not {DB_POOLER!r}"),
         (REDIS_TIMEOUT_SECONDS <= 0, "REDIS_TIMEOUT_SECONDS must be positive"),
         (CLIENT_TIMEOUT_SECONDS <= 0, "CLIENT_TIMEOUT_SECONDS must be positive"),

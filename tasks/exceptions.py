@@ -46,9 +46,3 @@ class RequestTooLarge(APIException):
     def __init__(self) -> None:
         super().__init__(f"Request body larger than {settings.MAX_BODY_BYTES} bytes")
 
-
-class RequestTimeout(APIException):
-    """The client stopped sending its body (CLIENT_TIMEOUT_SECONDS without a byte)."""
-
-    status_code = status.HTTP_408_REQUEST_TIMEOUT
-    default_detail = "Request body not received in time"

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, JsonResponse, UnreadablePostError
+from django.http import HttpRequest, JsonResponse
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -18,7 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from .deadlines import database
-from .exceptions import RequestTimeout, RequestTooLarge, RequestValidationError, ServiceUnavailable
+from .exceptions import RequestTooLarge, RequestValidationError, ServiceUnavailable
 
 logger = logging.getLogger("tasks.errors")
 
@@ -33,8 +33,6 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         # Nothing of the body is read: gunicorn (taskflow.workers) drains a small rest
         # or closes the connection after this answer.
         exc = RequestTooLarge()
-    elif isinstance(exc, UnreadablePostError):
-        exc = RequestTimeout()
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.error("Unhandled error", exc_info=exc)

@@ -1,0 +1,108 @@
+"""Turns (taskflow.admission), over HTTP against the Procfile start: one worker with one
+pooled connection, so one request at a time is inside Django and everything else waits,
+bounded, for its turn."""
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from tasks.tests.conftest import FRONTEND_ORIGIN, WebServer, sub_of
+
+pytestmark = pytest.mark.slow
+
+ONE_TURN = {"WEB_CONCURRENCY": "1", "DB_POOL_SIZE": "1", "ADMISSION_WAIT_SECONDS": "1", "CLIENT_TIMEOUT_SECONDS": "2"}
+
+
+@pytest.fixture(scope="module")
+def one_turn(start_service: Callable[..., WebServer]) -> WebServer:
+    return start_service(**ONE_TURN)
+
+
+def timed(call: Callable[[], object]) -> tuple[object, float]:
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+def test_a_request_without_a_turn_gets_503_after_the_wait_and_health_never_waits(
+        one_turn: WebServer, production_token: Callable[..., str], service_database_url: str) -> None:
+    token = production_token()
+    task = one_turn.request("POST", f"/api/{sub_of(token)}/tasks", token, json={"title": "held"}).json()
+    with psycopg.connect(service_database_url) as holder, ThreadPoolExecutor(2) as pool:
+        holder.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", [task["id"]])
+        # The PATCH takes the only turn and waits on the row lock (statement timeout 5 s).
+        patch = pool.submit(lambda: one_turn.request("PATCH", f"/api/{sub_of(token)}/tasks/{task['id']}", token,
+                                                     json={"title": "after the lock"}))
+        time.sleep(0.5)
+        busy, busy_s = timed(lambda: one_turn.request("GET", f"/api/{sub_of(token)}/tasks", token,
+                                                      headers={"Origin": FRONTEND_ORIGIN}))
+        health, health_s = timed(lambda: one_turn.request("GET", "/health"))
+        holder.commit()
+        patched = patch.result()
+    assert (busy.status_code, busy.json(), busy.headers["Retry-After"]) == (503, {"detail": "Service busy"}, "5")
+    assert 0.9 < busy_s < 3
+    # Answered by Django's middleware like any other answer: a browser can read it.
+    assert busy.headers["Access-Control-Allow-Origin"] == FRONTEND_ORIGIN and "Retry-After" in busy.headers["Access-Control-Expose-Headers"]
+    assert busy.headers["X-Request-Id"] and busy.headers["X-Content-Type-Options"] == "nosniff"
+    assert health.status_code == 200 and health_s < 1
+    assert patched.status_code == 200 and patched.json()["title"] == "after the lock"
+    assert one_turn.request("GET", f"/api/{sub_of(token)}/tasks", token).status_code == 200
+
+
+def test_every_answer_gives_its_turn_back(one_turn: WebServer, production_token: Callable[..., str]) -> None:
+    token = production_token()
+    path = f"/api/{sub_of(token)}/tasks"
+    # Answers of every kind, each through the one turn: had any kept it, the rest would be 503.
+    answers = [
+        one_turn.request("POST", path, token, json={"title": "ok"}).status_code,
+        one_turn.request("POST", path, token, json={"title": ""}).status_code,
+        one_turn.request("POST", path, token, data=b"x" * 2_000_000, headers={"Content-Type": "application/json"}).status_code,
+        one_turn.request("GET", path, "not-a-token").status_code,
+        one_turn.request("GET", f"{path}/999999999", token).status_code,
+        one_turn.request("GET", "/static/admin/css/base.css").status_code,
+    ]
+    with ThreadPoolExecutor(8) as pool:
+        parallel = list(pool.map(lambda _: one_turn.request("GET", path, token).status_code, range(40)))
+    assert answers == [201, 422, 413, 401, 404, 200]
+    assert parallel == [200] * 40
+
+
+def test_a_slow_upload_holds_no_turn_and_times_out_408(one_turn: WebServer, production_token: Callable[..., str]) -> None:
+    token = production_token()
+    path = f"/api/{sub_of(token)}/tasks"
+    port = int(one_turn.url.rsplit(":", 1)[1])
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n").encode()
+    replies: list[tuple[bytes, float]] = []
+
+    def stall() -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+            started = time.monotonic()
+            sock.sendall(head + b'{"title": "sta')
+            reply = sock.recv(65536)
+            seconds = time.monotonic() - started
+            while chunk := sock.recv(65536):  # the rest of the answer, then the close
+                reply += chunk
+            replies.append((reply, seconds))
+
+    stallers = [threading.Thread(target=stall) for _ in range(5)]
+    for thread in stallers:
+        thread.start()
+    time.sleep(0.5)
+    meanwhile = [timed(lambda: one_turn.request("GET", path, token)) for _ in range(3)]
+    for thread in stallers:
+        thread.join()
+    assert [(answer.status_code, seconds < 1) for answer, seconds in meanwhile] == [(200, True)] * 3
+    for reply, seconds in replies:
+        head, _, body = reply.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408 ")
+        # Then the connection is closed (recv returned b""): the rest of that body never counts as a request.
+        assert json.loads(body) == {"detail": "Request body not received in time"}
+        assert 1.5 < seconds < 5
+    assert len(replies) == 5
+
