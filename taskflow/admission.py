@@ -21,6 +21,7 @@ a connection that is still sending its head or body costs a greenlet, not a turn
 
 State is per process (a semaphore): turns are a share of this process's own pool.
 """
+import collections
 import io
 import os
 import threading
@@ -42,33 +43,52 @@ REFUSAL = "taskflow.refusal"
 
 
 class Turns:
-    """DB_POOL_SIZE turns per process, made lazily: a semaphore made in gunicorn's master
-    (preload_app) would be shared by the forked workers' event loops."""
+    """DB_POOL_SIZE turns per process, handed out strictly in order of arrival.
+
+    Not a semaphore: a released semaphore count goes to whoever asks first, and under
+    gevent that is usually a request that has just arrived, not one that has waited
+    (measured: list p50 0.76 s but p95 4.0 s, against gthread's 1.4 s / 2.3 s). Here a
+    released turn is handed to the longest waiter directly, and a newcomer queues behind
+    any waiter. State is made lazily per process: gunicorn's master (preload_app) forks
+    the workers after this module is imported."""
 
     def __init__(self) -> None:
         self._pid = 0
-        self._semaphore: threading.BoundedSemaphore | None = None
+        self._lock = threading.Lock()
+        self._free = 0
+        self._waiters: collections.deque[threading.Event] = collections.deque()
 
-    @property
-    def semaphore(self) -> threading.BoundedSemaphore:
-        if self._pid != os.getpid() or self._semaphore is None:
-            self._semaphore = threading.BoundedSemaphore(settings.DB_POOL_SIZE)
+    def _state(self) -> threading.Lock:
+        if self._pid != os.getpid():
+            self._lock, self._free, self._waiters = threading.Lock(), settings.DB_POOL_SIZE, collections.deque()
             self._pid = os.getpid()
-        return self._semaphore
+        return self._lock
 
     def take(self) -> tuple[int, str] | None:
         """Wait for a turn; None when taken, else why not (a 503)."""
-        semaphore = self.semaphore
+        with self._state():
+            if self._free > 0 and not self._waiters:
+                self._free -= 1
+                return None
+            handed = threading.Event()
+            self._waiters.append(handed)
         deadline = time.monotonic() + settings.ADMISSION_WAIT_SECONDS
-        while not semaphore.acquire(timeout=POLL_SECONDS):
-            if database.down:
-                return OUTAGE
-            if time.monotonic() >= deadline:
-                return BUSY
+        while not handed.wait(POLL_SECONDS):
+            refusal = OUTAGE if database.down else BUSY if time.monotonic() >= deadline else None
+            if refusal is None:
+                continue
+            with self._lock:
+                if not handed.is_set():  # else it was handed over just now: ours after all
+                    self._waiters.remove(handed)
+                    return refusal
         return None
 
     def give_back(self) -> None:
-        self.semaphore.release()
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().set()  # the turn passes on without being free
+            else:
+                self._free += 1
 
 
 turns = Turns()
