@@ -107,7 +107,7 @@ def test_a_production_web_start_without_collectstatic_refuses_in_one_line(tmp_pa
     # A fresh build that skipped collectstatic: a copy of the tree without staticfiles/.
     checkout = tmp_path / "build"
     shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "staticfiles",
-                                                                   "__pycache__", "bench"))
+                                                                   "__pycache__", "bench", ".pgdata"))
     env = {**SAFE, "PORT": "0"}
 
     result = subprocess.run(["bash", "-c", procfile_command("web")], cwd=checkout, env=env, capture_output=True,
