@@ -147,7 +147,8 @@ COMMON_ERRORS = {
     405: OpenApiResponse(Error, "Method not allowed"),
     429: OpenApiResponse(Error, "Too many requests"),
     500: OpenApiResponse(Error, "Internal server error"),
-    503: OpenApiResponse(Error, "Database (or key server) unavailable; retry after Retry-After seconds"),
+    503: OpenApiResponse(Error, "Database (or key server) unavailable, or the service busy (no turn within "
+                                "ADMISSION_WAIT_SECONDS); retry after Retry-After seconds"),
 }
 BODY_ERRORS = {
     400: OpenApiResponse(Error, "Body is not valid JSON"),
