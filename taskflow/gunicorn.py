@@ -12,10 +12,11 @@ per worker; a head must arrive within `keepalive` seconds and each read within
 CLIENT_TIMEOUT_SECONDS. A database or Redis call that waits yields to the others too
 (psycopg 3 cooperates with gevent since 3.1.14), so a frozen database no longer holds
 every thread and `/health` keeps answering. gevent alone would let every connection's
-request into Django at once, to queue on the database pool and share the CPU 50 ways
+request into Django at once, to queue for database connections and share the CPU 50 ways
 (measured below gthread: bench/RESULTS.md, issue 13, "The 5 s p50, diagnosed"); so
-taskflow.admission lets DB_POOL_SIZE requests per worker in at a time, after their bodies
-have arrived, and the others wait their turn, bounded. Measured against gthread:
+taskflow.admission lets DB_POOL_SIZE requests per worker in at a time, each with one of
+the worker's DB_POOL_SIZE database connections, after their bodies have arrived; the
+others wait their turn, bounded. Measured against gthread:
 bench/RESULTS.md, issue 13, "Turns".
 
 Rejected: a buffering front started by the web: line (nginx is not on every platform's
@@ -24,10 +25,15 @@ image, and it is a second process to supervise per dyno); gthread with more thre
 
 gevent must patch the standard library before anything imports it, and with
 preload_app Django (and psycopg, which picks its wait function at import) is loaded in
-the master, right after this file: so the patch is here, first."""
+the master, right after this file: so the patch is here, first, and psycopg's wait is
+replaced by a gevent-native one right after it (taskflow/greenwait.py)."""
 from gevent import monkey
 
 monkey.patch_all()
+
+from taskflow import greenwait  # noqa: E402
+
+greenwait.install()
 
 import os  # noqa: E402
 import sys  # noqa: E402
