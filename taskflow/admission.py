@@ -1,5 +1,5 @@
-"""How many requests of one gunicorn worker are inside Django at once: one per pooled
-database connection (DB_POOL_SIZE), the rest wait their turn here.
+"""How many requests of one gunicorn worker are inside Django at once: one per database
+connection of the worker (DB_POOL_SIZE), the rest wait their turn here.
 
 Why: a gevent worker (taskflow/gunicorn.py) starts every connection's request at once.
 Let into Django together, 50 requests share one CPU and queue on a 4-connection pool
@@ -16,10 +16,11 @@ a connection that is still sending its head or body costs a greenlet, not a turn
   this process knows the database is down (tasks.deadlines.database): 503 + Retry-After,
   as the API answers an outage, instead of a queue that grows behind a frozen database.
 - /health (liveness) and static files need no database, so they never wait.
-- The turn ends when Django has finished the request (its connection is back in the
-  pool), before the answer is written: a slow reader holds no turn either.
+- The turn ends when Django has finished the request (request_finished has run, so an
+  unusable connection is already closed), before the answer is written: a slow reader
+  holds no turn either.
 
-State is per process (a semaphore): turns are a share of this process's own pool.
+State is per process: turns, and their connections, belong to one worker process.
 """
 import collections
 import io
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 
@@ -42,56 +44,90 @@ POLL_SECONDS = 0.25
 REFUSAL = "taskflow.refusal"
 
 
+class Refused(Exception):
+    """No turn: `refusal` is the answer's (status, detail)."""
+
+    def __init__(self, refusal: tuple[int, str]) -> None:
+        self.refusal = refusal
+
+
+class Handoff:
+    """A waiting request: the turn's connection is put here before `event` is set."""
+
+    __slots__ = ("event", "connection")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.connection: Any = None
+
+
 class Turns:
-    """DB_POOL_SIZE turns per process, handed out strictly in order of arrival.
+    """DB_POOL_SIZE turns per process, handed out strictly in order of arrival; each turn
+    is one persistent Django database connection, which serves the request holding it.
 
     Not a semaphore: a released semaphore count goes to whoever asks first, and under
     gevent that is usually a request that has just arrived, not one that has waited
     (measured: list p50 0.76 s but p95 4.0 s, against gthread's 1.4 s / 2.3 s). Here a
     released turn is handed to the longest waiter directly, and a newcomer queues behind
-    any waiter. State is made lazily per process: gunicorn's master (preload_app) forks
-    the workers after this module is imported."""
+    any waiter. A connection per turn, not a pool: a request that has its turn needs a
+    connection anyway, and a pool's checkout and return cost 0.05 ms of CPU per request
+    (bench/RESULTS.md). State is made lazily per process: gunicorn's master
+    (preload_app) forks the workers after this module is imported."""
 
     def __init__(self) -> None:
         self._pid = 0
         self._lock = threading.Lock()
-        self._free = 0
-        self._waiters: collections.deque[threading.Event] = collections.deque()
+        self._free: list[Any] = []
+        self._waiters: collections.deque[Handoff] = collections.deque()
 
     def _state(self) -> threading.Lock:
         if self._pid != os.getpid():
-            self._lock, self._free, self._waiters = threading.Lock(), settings.DB_POOL_SIZE, collections.deque()
+            self._lock, self._free, self._waiters = threading.Lock(), [], collections.deque()
+            for _ in range(settings.DB_POOL_SIZE):
+                connection = connections.create_connection(DEFAULT_DB_ALIAS)
+                # Used by one request at a time, but from the greenlet (or thread) of
+                # whichever request holds the turn.
+                connection.inc_thread_sharing()
+                self._free.append(connection)
             self._pid = os.getpid()
         return self._lock
 
-    def take(self) -> tuple[int, str] | None:
-        """Wait for a turn; None when taken, else why not (a 503)."""
+    def take(self) -> Any:
+        """Wait for a turn and return its connection; Refused if none came in time."""
         with self._state():
-            if self._free > 0 and not self._waiters:
-                self._free -= 1
-                return None
-            handed = threading.Event()
-            self._waiters.append(handed)
+            if self._free and not self._waiters:
+                return self._free.pop()
+            handoff = Handoff()
+            self._waiters.append(handoff)
         deadline = time.monotonic() + settings.ADMISSION_WAIT_SECONDS
-        while not handed.wait(POLL_SECONDS):
+        while not handoff.event.wait(POLL_SECONDS):
             refusal = OUTAGE if database.down else BUSY if time.monotonic() >= deadline else None
             if refusal is None:
                 continue
             with self._lock:
-                if not handed.is_set():  # else it was handed over just now: ours after all
-                    self._waiters.remove(handed)
-                    return refusal
-        return None
+                if not handoff.event.is_set():  # else it was handed over just now: ours after all
+                    self._waiters.remove(handoff)
+                    raise Refused(refusal)
+        return handoff.connection
 
-    def give_back(self) -> None:
+    def give_back(self, connection: Any) -> None:
         with self._lock:
-            if self._waiters:
-                self._waiters.popleft().set()  # the turn passes on without being free
+            if self._waiters:  # the turn passes on without being free
+                handoff = self._waiters.popleft()
+                handoff.connection = connection
+                handoff.event.set()
             else:
-                self._free += 1
+                self._free.append(connection)
 
 
 turns = Turns()
+
+
+def release(connection: Any) -> None:
+    """The request is over: its greenlet lets go of the turn's connection (so nothing it
+    runs later can touch it) and the turn passes on."""
+    del connections[DEFAULT_DB_ALIAS]
+    turns.give_back(connection)
 
 
 def read_body(environ: dict[str, Any]) -> bool:
@@ -138,23 +174,25 @@ def admit(app: Callable) -> Callable:
             return app(environ, start_response)
         if needs_no_turn(environ.get("PATH_INFO", "")):
             return app(environ, start_response)
-        refusal = turns.take()
-        if refusal is not None:
-            environ[REFUSAL] = refusal
+        try:
+            connection = turns.take()
+        except Refused as refused:
+            environ[REFUSAL] = refused.refusal
             return app(environ, start_response)
+        connections[DEFAULT_DB_ALIAS] = connection  # this request's Django code uses it
         try:
             response = app(environ, start_response)
         except BaseException:
-            turns.give_back()
+            release(connection)
             raise
         if not isinstance(response, HttpResponse):  # streamed: see Streaming
-            return Streaming(response, turns)
+            return Streaming(response, connection)
         try:
             content = b"".join(response)
-            # Django's request_finished: the database connection goes back to the pool.
+            # Django's request_finished: an unusable or old connection is closed here.
             response.close()
         finally:
-            turns.give_back()
+            release(connection)
         return [content]
 
     return application
@@ -179,10 +217,10 @@ class RefusalMiddleware:
 
 
 class Streaming:
-    """A streamed answer (a static file) keeps its turn until gunicorn closes it."""
+    """A streamed answer keeps its turn until gunicorn closes it."""
 
-    def __init__(self, response: Any, turns: Turns) -> None:
-        self.response, self.turns = response, turns
+    def __init__(self, response: Any, connection: Any) -> None:
+        self.response, self.connection = response, connection
 
     def __iter__(self) -> Any:
         return iter(self.response)
@@ -191,4 +229,4 @@ class Streaming:
         try:
             self.response.close()
         finally:
-            self.turns.give_back()
+            release(self.connection)

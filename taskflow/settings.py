@@ -36,9 +36,9 @@ DB_CLIENT_TIMEOUT_SECONDS = env_float("DB_CLIENT_TIMEOUT_SECONDS", DB_STATEMENT_
 # "transaction" when DATABASE_URL goes through a transaction pooler (PgBouncer, Neon's
 # "-pooler" host): no session state, no prepared statements, no server-side cursors.
 DB_POOLER = env_str("DB_POOLER").lower()
-# Connections per worker process (psycopg_pool), and so requests inside Django at once
-# per worker (taskflow.admission): gevent serves every client connection in a greenlet
-# of its own, so without a pool 500 clients would open 500 database connections.
+# Database connections per web worker process, and so requests inside Django at once per
+# worker: each connection is one of taskflow.admission's turns. gevent serves every client
+# connection in a greenlet of its own; without turns 500 clients would open 500.
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 4)
 # A request waits this long for one of those turns before its 503 (none during a known outage).
 ADMISSION_WAIT_SECONDS = env_float("ADMISSION_WAIT_SECONDS", 10.0)
@@ -193,8 +193,9 @@ for database in DATABASES.values():
     # the statement timeout is set per connection in tasks.apps (Neon's pooler refuses
     # the `options` startup parameter).
     database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
-    # A request waits for a pooled connection at most as long as for a new one.
-    database["OPTIONS"]["pool"] = {"min_size": 1, "max_size": max(DB_POOL_SIZE, 1), "timeout": DB_CONNECT_TIMEOUT}
+    # Persistent (reopened after a minute, or after an error that left it unusable): in
+    # the web process each is one of taskflow.admission's turns, used request after request.
+    database["CONN_MAX_AGE"] = 60
     if DB_POOLER == "transaction":
         # Each transaction may run on another server connection: a statement prepared
         # on one is unknown on the next, and a named cursor would outlive its transaction.
@@ -331,8 +332,6 @@ LOGGING = {
         "django": {"handlers": [], "propagate": True},
         # 503s are outages, logged once per outage by tasks.outages, not once per request.
         "django.request": {"level": "ERROR", "filters": ["not_outage"]},
-        # The pool logs each failed reconnection attempt; tasks.database logs the outage.
-        "psycopg.pool": {"level": "ERROR"},
         # axes announces itself at every start, commands included; its lockouts are warnings.
         "axes.apps": {"level": "WARNING"},
     },

@@ -1,6 +1,6 @@
 """Turns (taskflow.admission), over HTTP against the Procfile start: one worker with one
-pooled connection, so one request at a time is inside Django and everything else waits,
-bounded, for its turn."""
+database connection, so one request at a time is inside Django and everything else
+waits, bounded, for its turn; and each turn's connection, used request after request."""
 import json
 import socket
 import threading
@@ -106,3 +106,45 @@ def test_a_slow_upload_holds_no_turn_and_times_out_408(one_turn: WebServer, prod
         assert 1.5 < seconds < 5
     assert len(replies) == 5
 
+
+
+def worker_connections(database_url: str, application_name: str) -> set[int]:
+    """The backend pids of the server's database connections (libpq's PGAPPNAME tags them)."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [application_name])
+        return {pid for (pid,) in rows}
+
+
+def test_a_worker_holds_one_database_connection_per_turn_whatever_the_clients(
+        start_service: Callable[..., WebServer], production_token: Callable[..., str], service_database_url: str) -> None:
+    server = start_service(WEB_CONCURRENCY="1", DB_POOL_SIZE="2", PGAPPNAME="taskflow-two-turns")
+    tokens = [production_token() for _ in range(20)]
+
+    def burst() -> list[int]:
+        # 20 clients at once, each on a connection of its own (a greenlet each on the server).
+        with ThreadPoolExecutor(20) as pool:
+            return list(pool.map(lambda i: server.request("GET", f"/api/{sub_of(tokens[i % 20])}/tasks", tokens[i % 20]).status_code,
+                                 range(100)))
+
+    assert burst() == [200] * 100
+    first = worker_connections(service_database_url, "taskflow-two-turns")
+    assert burst() == [200] * 100
+    assert 1 <= len(first) <= 2
+    # The same connections again: kept from one request to the next, not opened per request.
+    assert worker_connections(service_database_url, "taskflow-two-turns") == first
+
+
+def test_a_turn_whose_connection_was_dropped_reconnects(
+        start_service: Callable[..., WebServer], production_token: Callable[..., str], service_database_url: str) -> None:
+    server = start_service(WEB_CONCURRENCY="1", DB_POOL_SIZE="1", PGAPPNAME="taskflow-dropped")
+    token = production_token()
+    path = f"/api/{sub_of(token)}/tasks"
+    assert server.request("GET", path, token).status_code == 200
+    with psycopg.connect(service_database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'taskflow-dropped'")
+    # The request that finds its connection gone answers 503 (or already reconnected), and
+    # the turn then has a new connection: no restart, no lasting failure.
+    first = server.request("GET", path, token)
+    assert first.status_code == 200 or (first.status_code, first.json()["detail"], "Retry-After" in first.headers) == (
+        503, "Database unavailable", True), first.text
+    assert [server.request("GET", path, token).status_code for _ in range(5)] == [200] * 5

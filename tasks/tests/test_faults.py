@@ -138,7 +138,7 @@ def test_slow_and_silent_clients_do_not_starve_the_service(start_app: Callable[.
     port = int(server.url.rsplit(":", 1)[1])
     sub = uuid.uuid4().hex
     tally = faultlab.Tally()
-    assert get_tasks(server, sub).status_code == 200  # warm: the pool's first connection
+    assert get_tasks(server, sub).status_code == 200  # warm: the turn's first connection
     with slow_clients(port, slowloris=200, silent=200) as opened:
         time.sleep(3)
         for _ in range(20):
