@@ -152,3 +152,16 @@ def test_strict_char_field_runs_the_validators_it_is_given() -> None:
         field.run_validation("Not OK")
     assert refused.value.get_codes() == ["pattern"]
     assert [str(message) for message in refused.value.detail] == ["Lower case only"]
+
+
+def test_two_task_serializers_at_once_each_validate_by_their_own_rules() -> None:
+    """TaskSerializer copies its fields shallowly (speed): each serializer still has fields
+    of its own, bound to it, so a partial PATCH's rules never leak into a create's."""
+    from tasks.serializers import TaskSerializer
+
+    create = TaskSerializer(data={"description": "no title"})
+    patch = TaskSerializer(data={"description": "no title"}, partial=True)
+    assert create.fields["title"] is not patch.fields["title"]  # both bound before either validates
+
+    assert patch.is_valid() and patch.validated_data == {"description": "no title"}
+    assert not create.is_valid() and create.errors["title"][0].code == "missing"
