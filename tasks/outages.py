@@ -22,7 +22,13 @@ class Outage:
         self._lock = threading.Lock()
 
     def failed(self, exc: BaseException) -> None:
-        """Record a failure; only the first of an outage is logged, without a traceback."""
+        """Record a failure; only the first of an outage is logged, without a traceback.
+
+        Each failure counts once, however many layers report it (a query's by the client
+        deadline's wrapper, then by the exception handler that answers it 503)."""
+        if getattr(exc, "taskflow_outage", None) is self:
+            return
+        exc.taskflow_outage = self  # type: ignore[attr-defined]
         now = time.monotonic()
         with self._lock:
             self.failures += 1

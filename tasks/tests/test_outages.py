@@ -32,3 +32,16 @@ def test_skip_only_inside_the_pause_after_a_failure(outage: Outage, failures: in
         outage.failed(TimeoutError("timed out"))
     time.sleep(wait)
     assert outage.skip() is skipped
+
+
+def test_a_failure_reported_by_two_layers_counts_once(outage: Outage, caplog: pytest.LogCaptureFixture) -> None:
+    # A failed query is seen by the client deadline's wrapper, then by the exception
+    # handler that turns it into the 503: one failed call, not two.
+    caplog.set_level(logging.INFO, logger="tasks.test_outage")
+    query_failure, connect_failure = ConnectionError("server closed the connection"), ConnectionError("refused")
+    outage.failed(query_failure)
+    outage.failed(query_failure)
+    outage.failed(connect_failure)
+    outage.answered()
+
+    assert "(2 failed calls)" in caplog.records[-1].getMessage()
