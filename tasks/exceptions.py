@@ -45,4 +45,3 @@ class RequestTooLarge(APIException):
 
     def __init__(self) -> None:
         super().__init__(f"Request body larger than {settings.MAX_BODY_BYTES} bytes")
-
