@@ -32,7 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 
 from tasks.deadlines import database
@@ -182,12 +182,8 @@ def admit(app: Callable) -> Callable:
         connections[DEFAULT_DB_ALIAS] = connection  # this request's Django code uses it
         try:
             response = app(environ, start_response)
-        except BaseException:
-            release(connection)
-            raise
-        if not isinstance(response, HttpResponse):  # streamed: see Streaming
-            return Streaming(response, connection)
-        try:
+            # Whole, so that the turn ends before the answer is written. A streamed answer
+            # would be buffered too: none takes a turn (static files take none).
             content = b"".join(response)
             # Django's request_finished: an unusable or old connection is closed here.
             response.close()
@@ -214,19 +210,3 @@ class RefusalMiddleware:
         if status == 503:
             response["Retry-After"] = str(settings.RETRY_AFTER_SECONDS)
         return response
-
-
-class Streaming:
-    """A streamed answer keeps its turn until gunicorn closes it."""
-
-    def __init__(self, response: Any, connection: Any) -> None:
-        self.response, self.connection = response, connection
-
-    def __iter__(self) -> Any:
-        return iter(self.response)
-
-    def close(self) -> None:
-        try:
-            self.response.close()
-        finally:
-            release(self.connection)
