@@ -50,7 +50,7 @@ print(json.dumps({"ours": psycopg.waiting.wait is greenwait.wait, "rows": len(ro
 """
 
 
-def test_a_database_wait_lets_other_greenlets_run_and_a_cut_connection_raises_at_once(db: None) -> None:
+def test_a_database_wait_lets_other_greenlets_run_and_a_cut_connection_raises_at_once() -> None:
     url = database_url("postgres")
     done = subprocess.run([sys.executable, "-c", SCRIPT, url], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
