@@ -19,7 +19,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-scaling", action="store_true", help="Skip the 10..500-connection series.")
     parser.add_argument("--no-open", action="store_true", help="Skip the paced 100-user scenario.")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="Extra environment for both servers (e.g. GUNICORN_THREADS=8), repeatable.")
+                        help="Extra environment for both servers (e.g. WEB_CONCURRENCY=2), repeatable.")
     parser.add_argument("--label", default="", help="A note stored with the results.")
     args = parser.parse_args(argv)
     if args.quick:

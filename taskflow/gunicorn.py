@@ -59,9 +59,6 @@ def default_workers() -> int:
 
 workers = whole_number("WEB_CONCURRENCY", default_workers())
 worker_class = "taskflow.workers.Worker"
-# Only gunicorn's gthread worker uses threads; still checked, so a deployment that set it
-# gets a refusal for a bad value rather than silence.
-threads = whole_number("GUNICORN_THREADS", 4)
 # Open connections per worker, slow ones included; past it the worker stops accepting
 # and the kernel's backlog (then the other workers) take them.
 worker_connections = 1000
