@@ -139,7 +139,7 @@ def finish(bench: Bench, problems: dict[str, dict[str, int]], stamp: str, run_di
         draw(rows, run_dir / "bench.png")
         shutil.copy(run_dir / "bench.png", OUT / "latest.png")
     except ImportError:
-        print("matplotlib is missing: no PNG (bench/run installs bench/requirements.txt)")
+        print("matplotlib is missing: no PNG (bin/venv installs requirements-dev.txt)")
     print(f"written: {run_dir}/results.json, bench.png (and {OUT}/latest.*)")
     errors = sum(r["non2xx"] + r["socket_errors"] for r in bench.results)
     app_log = problems["app"]
