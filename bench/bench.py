@@ -40,6 +40,7 @@ class Server:
     url: str
     process: subprocess.Popen
     log: Path
+    db_url: str = ""
     rss_samples: list[dict[str, int]] = field(default_factory=list)
 
     def worker_pids(self) -> list[int]:
@@ -99,8 +100,8 @@ def admin_sql(statement: str) -> None:
         conn.execute(statement)
 
 
-def procfile_line(kind: str) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
+def procfile_line(kind: str, root: Path = ROOT) -> str:
+    for line in (root / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
         if name.strip() == kind:
             return command.strip()
@@ -129,16 +130,16 @@ def platform_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def start_server(name: str, wsgi: str, env: dict[str, str], run_dir: Path) -> Server:
-    command = procfile_line("web")
+def start_server(name: str, wsgi: str, env: dict[str, str], run_dir: Path, root: Path = ROOT) -> Server:
+    command = procfile_line("web", root)
     if wsgi != "taskflow.wsgi":
         command = command.replace("taskflow.wsgi", wsgi, 1)
     port = free_port()
     log = run_dir / f"gunicorn-{name}.log"
     with log.open("w") as log_file:
-        process = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env={**env, "PORT": str(port)},
+        process = subprocess.Popen(["bash", "-c", command], cwd=root, env={**env, "PORT": str(port)},
                                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(name, f"http://127.0.0.1:{port}", process, log)
+    server = Server(name, f"http://127.0.0.1:{port}", process, log, env.get("DATABASE_URL", ""))
     STARTED.append(server)
     deadline = time.monotonic() + 60
     while True:
@@ -248,14 +249,16 @@ class Bench:
     run_dir: Path
     app: Server
     ref: Server
+    base: Server | None = None  # --against: the same scenarios on another git ref's tree
     results: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self, server: Server, scenario: str, connections: int, seconds: float, paced: bool = False,
             pool: int = 0, record: bool = True, repeat: int = 0) -> dict[str, Any]:
         data = self.run_dir / f"data-{scenario}.lua"
+        db_url = server.db_url or self.db_url
         if pool:
             time.sleep(1)  # requests still in flight from the previous run must not hit the new pool
-        write_data(self.db_url, data, delete_pool(self.db_url, pool) if pool else [],
+        write_data(db_url, data, delete_pool(db_url, pool) if pool else [],
                    versions_from=server.url if scenario in NEEDS_VERSIONS else "")
         result = wrk(server, scenario, data, connections, seconds, paced)
         result["repeat"] = repeat
@@ -279,21 +282,21 @@ class Bench:
         self.run(server, name, connections, seconds, pool=pool, repeat=repeat)
         self.results[-1]["pair"] = pair or name
         if name in WRITES and name != "create":  # create's tasks are what delete deletes
-            remove_bench_tasks(self.db_url)
+            remove_bench_tasks(server.db_url or self.db_url)
         server.sample_rss(f"{name}@{connections}")
 
     ref_rps: float = 3000.0
 
 
-def prepare_database(name: str, env: dict[str, str]) -> str:
+def prepare_database(name: str, env: dict[str, str], root: Path = ROOT) -> str:
     admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin_sql(f'CREATE DATABASE "{name}"')
     url = f"{ADMIN_URL}/{name}"
     # The platform's build step first: production refuses to serve without collected static.
-    for command, timeout in [("python manage.py collectstatic --noinput", 300), (procfile_line("release"), 300),
+    for command, timeout in [("python manage.py collectstatic --noinput", 300), (procfile_line("release", root), 300),
                              (f"python manage.py seed_demo --users {USERS} --tasks {TASKS}", 300)]:
         started = time.monotonic()
-        done = subprocess.run(["bash", "-c", command], cwd=ROOT, env={**env, "DATABASE_URL": url},
+        done = subprocess.run(["bash", "-c", command], cwd=root, env={**env, "DATABASE_URL": url},
                               capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
             raise SystemExit(f"{command} failed:\n{done.stdout}\n{done.stderr}")
@@ -315,21 +318,42 @@ def main(argv: list[str]) -> int:
     env = platform_env(f"{ADMIN_URL}/{db_name}", extra)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        print(f"== load average at the start (1, 5, 15 min): {load}: benchmark only on a quiet machine")
         print(f"== database {db_name}: migrate, seed {USERS} x {TASKS}, VACUUM ANALYZE")
         db_url = prepare_database(db_name, env)
         print("== servers (Procfile web: line, production settings)")
         app = start_server("app", "taskflow.wsgi", env, run_dir)
         ref = start_server("ref", "bench.reference.wsgi", env, run_dir)
-        bench = Bench(args, db_url, run_dir, app, ref)
+        base = None
+        if args.against:
+            tree = checkout(args.against, run_dir)
+            print(f"== --against {args.against}: its tree in {tree}, database {db_name}_base")
+            base_env = platform_env(f"{ADMIN_URL}/{db_name}_base", extra)
+            prepare_database(f"{db_name}_base", base_env, tree)
+            base = start_server("base", "taskflow.wsgi", base_env, run_dir, tree)
+        bench = Bench(args, db_url, run_dir, app, ref, base)
         run_all(bench)
-        problems = {s.name: s.log_problems() for s in (app, ref)}
-        for server in (app, ref):
+        servers = [s for s in (app, ref, base) if s]
+        problems = {s.name: s.log_problems() for s in servers}
+        for server in servers:
             server.sample_rss("end")
         return finish(bench, problems, stamp, run_dir)
     finally:
         for server in STARTED:
             server.stop()
         admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        admin_sql(f'DROP DATABASE IF EXISTS "{db_name}_base" WITH (FORCE)')
+
+
+def checkout(ref: str, run_dir: Path) -> Path:
+    """The tree of a git ref (`main`, a commit), unpacked beside this run's output; it runs
+    with this tree's venv, so its requirements must be a subset of ours."""
+    tree = run_dir / "against"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
 
 
 def run_all(bench: Bench) -> None:
@@ -343,6 +367,10 @@ def run_all(bench: Bench) -> None:
             bench.scenario(bench.ref, "ref", 100, repeat, pair=name)
             bench.ref_rps = bench.results[-1]["rps"]
             bench.scenario(bench.app, name, 100, repeat, pair=name)
+            if bench.base:  # A/B in the same run: its own reference run right before it too
+                bench.scenario(bench.ref, "ref", 100, repeat, pair=f"{name}@base")
+                bench.ref_rps = bench.results[-1]["rps"]
+                bench.scenario(bench.base, name, 100, repeat, pair=f"{name}@base")
     if not args.no_open:
         print("== paced: 100 users, about 1 request/s each (mix)")
         pool = int(100 * (args.open_seconds + 5))

@@ -21,6 +21,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="Extra environment for both servers (e.g. WEB_CONCURRENCY=2), repeatable.")
     parser.add_argument("--label", default="", help="A note stored with the results.")
+    parser.add_argument("--against", metavar="GIT_REF", default="",
+                        help="A/B in this run: also start GIT_REF's tree (e.g. main) from its Procfile, on a "
+                             "database of its own, and run every 100-connection scenario against it right after "
+                             "this tree's, each after a reference run of its own.")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.repeat = 2, 0, 1

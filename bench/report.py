@@ -19,15 +19,16 @@ def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (scenario, connections): medians over repeats; ratios to the reference
     measured in the same repeat (or at the same connection count)."""
     refs = {(r["connections"], r["repeat"], r.get("pair")): r["rps"] for r in results if r["scenario"] == "ref"}
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in results:
-        groups.setdefault((r["scenario"], r["connections"]), []).append(r)
+        # The --against tree's rows ("base") apart; the app's and the reference's together.
+        groups.setdefault(("base" if r["server"] == "base" else "", r["scenario"], r["connections"]), []).append(r)
     rows = []
-    for (name, conns), runs in groups.items():
+    for (tree, name, conns), runs in groups.items():
         keys = [(conns, r["repeat"], r.get("pair")) for r in runs]
         ratios = [r["rps"] / refs[key] for r, key in zip(runs, keys) if refs.get(key) and name != "open"]
         rows.append({
-            "scenario": name, "connections": conns, "runs": len(runs),
+            "tree": tree, "scenario": name, "connections": conns, "runs": len(runs),
             "rps": median([r["rps"] for r in runs]), "ratio": median(ratios) if ratios else None,
             "ratios": ratios, **{k: median([r[k] for r in runs]) for k in ("p50_ms", "p95_ms", "p99_ms")},
             "non2xx": sum(r["non2xx"] for r in runs), "socket_errors": sum(r["socket_errors"] for r in runs),
@@ -64,6 +65,20 @@ def table(rows: list[dict[str, Any]]) -> str:
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}x"
         lines.append(f"| {row['scenario']} | {row['connections']} | {row['rps']:.0f} | {ratio} | {row['p50_ms']:.1f} | "
                      f"{row['p95_ms']:.1f} | {row['p99_ms']:.1f} | {row['non2xx']} | {row['socket_errors']} | {judge(row, rows)} |")
+    return "\n".join(lines)
+
+
+def ab_table(rows: list[dict[str, Any]], against: str) -> str:
+    """This tree against --against's, scenario by scenario, both measured in this run."""
+    base = {r["scenario"]: r for r in rows if r["tree"] == "base"}
+    lines = [f"| scenario | this tree req/s | ratio | {against} req/s | ratio | this / {against} |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        other = base.get(row["scenario"])
+        if row["tree"] or row["connections"] != 100 or other is None or row["ratio"] is None or other["ratio"] is None:
+            continue
+        lines.append(f"| {row['scenario']} | {row['rps']:.0f} | {row['ratio']:.3f}x | {other['rps']:.0f} | "
+                     f"{other['ratio']:.3f}x | {row['ratio'] / other['ratio']:.2f} |")
     return "\n".join(lines)
 
 
@@ -120,18 +135,24 @@ def draw(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def finish(bench: Bench, problems: dict[str, dict[str, int]], stamp: str, run_dir: Path) -> int:
-    rows = summarise(bench.results)
+    every_row = summarise(bench.results)
+    rows = [r for r in every_row if not r["tree"]]
     rss = rss_report(bench)
     markdown = table(rows)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print("\n" + markdown + "\n")
+    if bench.base:
+        markdown += "\n\n" + ab_table(every_row, bench.args.against)
+        print(ab_table(every_row, bench.args.against) + "\n")
+    print(f"load average at the end (1, 5, 15 min): {load}")
     for name, values in rss.items():
         workers = ", ".join(f"{v} MiB" for v in values["peak_per_worker_mib"].values())
         print(f"peak RSS {name}: workers {workers}; total with master {values['peak_total_mib']} MiB")
     print(f"app workers' RSS over the run (MiB): {rss['app']['workers_rss_trend_mib']}")
     for name, found in problems.items():
         print(f"gunicorn log {name}: {found}")
-    document = {"stamp": stamp, "commit": commit, "args": vars(bench.args), "rows": rows, "runs": bench.results,
+    document = {"stamp": stamp, "commit": commit, "args": vars(bench.args), "load": load, "rows": every_row, "runs": bench.results,
                 "rss": rss, "gunicorn_log": problems, "table": markdown}
     (run_dir / "results.json").write_text(json.dumps(document, indent=1, default=str))
     shutil.copy(run_dir / "results.json", OUT / "latest.json")
@@ -141,7 +162,7 @@ def finish(bench: Bench, problems: dict[str, dict[str, int]], stamp: str, run_di
     except ImportError:
         print("matplotlib is missing: no PNG (bin/venv installs requirements-dev.txt)")
     print(f"written: {run_dir}/results.json, bench.png (and {OUT}/latest.*)")
-    errors = sum(r["non2xx"] + r["socket_errors"] for r in bench.results)
+    errors = sum(r["non2xx"] + r["socket_errors"] for r in bench.results if r["server"] != "base")
     app_log = problems["app"]
     crashed = app_log["worker_timeouts"] or app_log["worker_exits"] or app_log["tracebacks"]
     if bench.args.quick and (errors or crashed):
