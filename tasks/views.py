@@ -25,7 +25,7 @@ from .models import MAX_TASK_ID, Task
 from .owners import record_owner
 from .permissions import IsPathOwner
 from .rendering import TaskRow
-from .schema import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, ObjectListSchema, TaskSchema
+from .openapi import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, ObjectListSchema, TaskSchema
 from .serializers import TaskSerializer, TagSerializer, TaskTagSerializer
 from .writes import create_task, update_task
 

@@ -20,7 +20,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from tasks.authentication import BetterAuthJWTAuthentication
+from tasks.auth.authentication import BetterAuthJWTAuthentication
 from tasks.checks import check_jwks
 
 from .conftest import ROOT, free_port

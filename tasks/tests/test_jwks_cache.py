@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from tasks.jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
+from tasks.auth.jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
 
 # ---- keys -------------------------------------------------------------------------------
 

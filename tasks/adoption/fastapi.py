@@ -1,5 +1,5 @@
 """Adopting the `tasks` table the FastAPI original created, so Django's migrations own it
-(a phase V database's additions: tasks.adoption_phase5).
+(a phase V database's additions: tasks.adoption.phase5).
 
 The FastAPI service ran `CREATE TABLE IF NOT EXISTS tasks (id SERIAL PRIMARY KEY, ...)`
 and `CREATE INDEX idx_tasks_user_id`. Adoption converts that table, in one locked
@@ -11,8 +11,8 @@ from django.db.backends.utils import CursorWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from . import adoption_phase5
-from .models import Task
+from . import phase5
+from ..models import Task
 
 INITIAL = ("tasks", "0001_initial")
 # FastAPI's table has the name migration 0001 gives Task's: adoption is a rename-free
@@ -48,14 +48,14 @@ def is_adopted() -> bool:
 
 def shape_problems() -> list[str]:
     """Why the `tasks` table is not the FastAPI one, first generation or phase V (empty when it is)."""
-    found = adoption_phase5.columns(TABLE)
+    found = phase5.columns(TABLE)
     if not found:
         return [f"there is no {TABLE!r} table (a new database needs only `manage.py migrate`)"]
-    phase5 = adoption_phase5.is_phase5(found)
-    expected = FASTAPI_COLUMNS.keys() | (adoption_phase5.PHASE5_TASK_COLUMNS.keys() if phase5 else set())
+    is_phase5 = phase5.is_phase5(found)
+    expected = FASTAPI_COLUMNS.keys() | (phase5.PHASE5_TASK_COLUMNS.keys() if is_phase5 else set())
     problems = [f"unexpected column {name!r}" for name in found.keys() - expected]
-    if phase5:
-        problems += adoption_phase5.shape_problems(found)
+    if is_phase5:
+        problems += phase5.shape_problems(found)
     for name, (kinds, length, nullable) in FASTAPI_COLUMNS.items():
         if name not in found:
             problems.append(f"missing column {name!r}")
@@ -79,19 +79,19 @@ def adopt() -> None:
     problems = shape_problems()
     if problems:
         raise AdoptionRefused("Not the FastAPI tasks table, nothing changed: " + "; ".join(problems) + ".")
-    phase5 = adoption_phase5.is_phase5(adoption_phase5.columns(TABLE))
+    is_phase5 = phase5.is_phase5(phase5.columns(TABLE))
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {_table()}{', tags, task_tags' if phase5 else ''} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {_table()}{', tags, task_tags' if is_phase5 else ''} IN ACCESS EXCLUSIVE MODE")
     broken = rows_breaking_constraints()
     if broken:
         raise AdoptionRefused(
             f"{broken} row(s) have an empty title or user_id, which the schema forbids; fix them first. Nothing changed."
         )
-    if phase5:
-        bad = adoption_phase5.bad_rows()
+    if is_phase5:
+        bad = phase5.bad_rows()
         if bad:
             raise AdoptionRefused(f"{'; '.join(bad)}: the schema forbids them; fix them first. Nothing changed.")
-        adoption_phase5.stash()
+        phase5.stash()
     _convert_to_initial_schema()
 
 

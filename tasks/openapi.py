@@ -30,7 +30,7 @@ def only_api_routes(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -
 
 
 class BetterAuthBearerScheme(OpenApiAuthenticationExtension):
-    target_class = "tasks.authentication.BetterAuthJWTAuthentication"
+    target_class = "tasks.auth.authentication.BetterAuthJWTAuthentication"
     name = "BetterAuthBearer"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

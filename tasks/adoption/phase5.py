@@ -1,4 +1,4 @@
-"""Adopting a *phase V* database of the original (tasks.adoption does the first generation).
+"""Adopting a *phase V* database of the original (tasks.adoption.fastapi does the first generation).
 
 Phase V added four columns to `tasks` (phase5_migration.sql: priority varchar(10),
 due_date and recurrence_end_date `timestamp` without time zone, recurrence_pattern
@@ -6,7 +6,7 @@ varchar(20)) and the tables `tags` and `task_tags`, with foreign keys to a `user
 and beside `reminders` and `processed_events`, which this service does not own.
 
 Rather than reshaping those in place, adoption moves the phase V data aside into the
-schema `taskflow_adoption` (`stash`, in the same locked transaction as tasks.adoption's
+schema `taskflow_adoption` (`stash`, in the same locked transaction as tasks.adoption.fastapi's
 conversion), so that `migrate` then builds every column, table, index and constraint
 exactly as on a fresh database; `restore` moves the data back into them and drops the
 stash. The command calls `restore` after every `migrate`, so an interrupted run finishes
@@ -86,7 +86,7 @@ def bad_rows() -> list[str]:
 
 def stash() -> None:
     """Move phase V's columns and tables into the stash schema; `tasks` is then the
-    first-generation table that tasks.adoption converts. The caller holds the lock."""
+    first-generation table that tasks.adoption.fastapi converts. The caller holds the lock."""
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA {STASH}")
         cursor.execute(f"CREATE TABLE {STASH}.task_planning AS SELECT id, priority, due_date, "
