@@ -22,6 +22,9 @@ import psycopg
 from options import parse_args  # bench/ is on sys.path when run as bench/bench.py
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.append(str(ROOT))  # after bench/: `bench` stays this script for report.py
+from procfile import free_port, procfile_command  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 SECRET = "bench-better-auth-secret-0123456789abcdef"
 ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
@@ -99,18 +102,8 @@ def admin_sql(statement: str) -> None:
         conn.execute(statement)
 
 
-def procfile_line(kind: str) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == kind:
-            return command.strip()
-    raise SystemExit(f"Procfile has no {kind}: line")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def platform_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
@@ -130,7 +123,7 @@ def platform_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
 
 
 def start_server(name: str, wsgi: str, env: dict[str, str], run_dir: Path) -> Server:
-    command = procfile_line("web")
+    command = procfile_command("web")
     if wsgi != "taskflow.wsgi":
         command = command.replace("taskflow.wsgi", wsgi, 1)
     port = free_port()
@@ -290,7 +283,7 @@ def prepare_database(name: str, env: dict[str, str]) -> str:
     admin_sql(f'CREATE DATABASE "{name}"')
     url = f"{ADMIN_URL}/{name}"
     # The platform's build step first: production refuses to serve without collected static.
-    for command, timeout in [("python manage.py collectstatic --noinput", 300), (procfile_line("release"), 300),
+    for command, timeout in [("python manage.py collectstatic --noinput", 300), (procfile_command("release"), 300),
                              (f"python manage.py seed_demo --users {USERS} --tasks {TASKS}", 300)]:
         started = time.monotonic()
         done = subprocess.run(["bash", "-c", command], cwd=ROOT, env={**env, "DATABASE_URL": url},

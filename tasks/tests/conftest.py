@@ -6,7 +6,6 @@ whole table.
 """
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ import requests
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from procfile import free_port, procfile_command  # also imported from here by the tests that start servers
 from taskflow import devdb
 from tasks.models import Task
 
@@ -95,18 +95,6 @@ def start_of_a_fresh_window(period: int, needed: float = 120.0) -> None:
 
 
 # --- The service as a platform starts it ------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def procfile_command(process_type: str) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process_type:
-            return command.strip()
-    raise LookupError(f"Procfile has no {process_type}: line")
 
 
 @dataclass
