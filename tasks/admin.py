@@ -16,26 +16,23 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 from .models import MomentKind, Owner, Tag, Task, TaskTag
-from .rendering import moment_sql
-from .writes import update_task
+from .sql import execute_one, moment_sql, table
+from .writes import set_completion, update_task
 
 # Below this many rows an exact count is cheap, and an estimate would be visibly wrong.
 EXACT_COUNT_BELOW = 10_000
 
 
-def estimated_row_count(table: str, using: str) -> int:
+def estimated_row_count(model: type[Model]) -> int:
     """PostgreSQL's planner estimate of a table's rows (-1 when never analysed)."""
-    with connections[using].cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [table])
-        row = cursor.fetchone()
+    row = execute_one("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [table(model)])
     return int(row[0]) if row and row[0] is not None else -1
 
 
@@ -47,9 +44,8 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         queryset = self.object_list
-        using = queryset.db
         if not queryset.query.where:
-            estimate = estimated_row_count(queryset.model._meta.db_table, using)
+            estimate = estimated_row_count(queryset.model)
             if estimate >= EXACT_COUNT_BELOW:
                 return estimate
         return super().count
@@ -59,8 +55,8 @@ TAG_FILTER_CHOICES = 100  # the first names A-Z: a filter list of every user's t
 
 
 def shown_moment(field: str) -> RawSQL:
-    """The API's own rendering of a moment column (tasks.rendering), for an annotation."""
-    return RawSQL(moment_sql(f"{Task._meta.db_table}.{field}"), [])
+    """The API's own rendering of a moment column (tasks.sql), for an annotation."""
+    return RawSQL(moment_sql(f"{table(Task)}.{field}"), [])
 
 
 class TagNamesField(forms.CharField):
@@ -205,7 +201,7 @@ class TaskAdmin(admin.ModelAdmin):
         self._set_completion(request, queryset, False)
 
     def _set_completion(self, request: HttpRequest, queryset: QuerySet[Task], is_completed: bool) -> None:
-        changed = Task.objects.filter(pk__in=queryset.values("pk")).set_completion(is_completed)
+        changed = set_completion(Task.objects.filter(pk__in=queryset.values("pk")), is_completed)
         if changed:
             # One history entry per task, like the change form writes (bulk updates skip it).
             LogEntry.objects.log_actions(

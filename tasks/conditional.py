@@ -10,12 +10,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .models import Task
+from .rows import task_row
+from .sql import execute, table
 
 # entity-tag = [ weak ] opaque-tag; opaque-tag = DQUOTE *etagc DQUOTE (RFC 9110 §8.8.3).
 _ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,|$)')
@@ -130,14 +132,11 @@ def if_match_holds(user_id: str, task_id: int | None, if_match: list[int] | None
     if if_match is None:
         yield
         return
-    table = connection.ops.quote_name(Task._meta.db_table)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT FROM {table} WHERE id = %s AND user_id = %s AND change_seq = ANY(%s) FOR UPDATE",
-                           [task_id, user_id, if_match])
-            holds = task_id is not None and cursor.rowcount > 0
-        if not holds:
-            current = task_id and Task.objects.row(user_id, task_id)
+        locked = execute(f"SELECT FROM {table(Task)} WHERE id = %s AND user_id = %s AND change_seq = ANY(%s) FOR UPDATE",
+                         [task_id, user_id, if_match])
+        if task_id is None or locked == 0:
+            current = task_id and task_row(user_id, task_id)
             if current:
                 raise PreconditionFailed(task_etag(current.change_seq))
             raise NotFound("Task not found")

@@ -16,6 +16,9 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.db.migrations.recorder import MigrationRecorder
 
+from ..models import Tag, Task, TaskTag
+from ..sql import cursor, execute_all, execute_one, table
+
 STASH = "taskflow_adoption"
 PHASE5_TASK_COLUMNS = {
     "priority": ({"character varying"}, 10, "NO"),
@@ -23,33 +26,38 @@ PHASE5_TASK_COLUMNS = {
     "recurrence_pattern": ({"character varying"}, 20, "YES"),
     "recurrence_end_date": ({"timestamp without time zone"}, None, "YES"),
 }
+# The original's tables of these names, which our models' take over.
 PHASE5_TABLES = {
-    "tags": {"id", "user_id", "name", "color", "created_at"},
-    "task_tags": {"id", "task_id", "tag_id", "created_at"},
+    Tag: {"id", "user_id", "name", "color", "created_at"},
+    TaskTag: {"id", "task_id", "tag_id", "created_at"},
 }
 # phase5_migration.sql's indexes on tasks; those on its new columns go with the columns.
 PHASE5_TASK_INDEXES = ["idx_tasks_due_date", "idx_tasks_priority", "idx_tasks_user_due", "idx_tasks_completed"]
 # SQLAlchemy's Enum column stores a member's *name* ("DAILY"), the API its value ("daily").
 PATTERN = "lower(recurrence_pattern)"
-# How the original's rows break this service's constraints: (what, SQL counting them).
-BAD_ROWS = [
-    ("tasks with a priority other than low/medium/high", "SELECT count(*) FROM tasks WHERE priority NOT IN ('low', 'medium', 'high')"),
-    ("tasks with an unknown recurrence_pattern",
-     f"SELECT count(*) FROM tasks WHERE {PATTERN} NOT IN ('daily', 'weekly', 'monthly')"),
-    ("tags with an empty name or user_id", "SELECT count(*) FROM tags WHERE name = '' OR user_id = ''"),
-    ("tags with a color that is not #RRGGBB", "SELECT count(*) FROM tags WHERE color !~ '^#[0-9A-Fa-f]{6}$'"),
-    ("task-tag links between different users' task and tag",
-     "SELECT count(*) FROM task_tags l JOIN tasks t ON t.id = l.task_id JOIN tags g ON g.id = l.tag_id "
-     "WHERE t.user_id <> g.user_id"),
-]
 
 
-def columns(table: str) -> dict[str, tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT column_name, data_type, character_maximum_length, is_nullable FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = %s", [table])
-        return {name: (kind, length, nullable) for name, kind, length, nullable in cursor.fetchall()}
+def bad_rows_sql() -> list[tuple[str, str]]:
+    """How the original's rows break this service's constraints: (what, SQL counting them)."""
+    tasks, tags, links = table(Task), table(Tag), table(TaskTag)
+    return [
+        ("tasks with a priority other than low/medium/high",
+         f"SELECT count(*) FROM {tasks} WHERE priority NOT IN ('low', 'medium', 'high')"),
+        ("tasks with an unknown recurrence_pattern",
+         f"SELECT count(*) FROM {tasks} WHERE {PATTERN} NOT IN ('daily', 'weekly', 'monthly')"),
+        ("tags with an empty name or user_id", f"SELECT count(*) FROM {tags} WHERE name = '' OR user_id = ''"),
+        ("tags with a color that is not #RRGGBB", f"SELECT count(*) FROM {tags} WHERE color !~ '^#[0-9A-Fa-f]{{6}}$'"),
+        ("task-tag links between different users' task and tag",
+         f"SELECT count(*) FROM {links} l JOIN {tasks} t ON t.id = l.task_id JOIN {tags} g ON g.id = l.tag_id "
+         "WHERE t.user_id <> g.user_id"),
+    ]
+
+
+def columns(table_name: str) -> dict[str, tuple]:
+    rows = execute_all(
+        "SELECT column_name, data_type, character_maximum_length, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = %s", [table_name])
+    return {name: (kind, length, nullable) for name, kind, length, nullable in rows}
 
 
 def is_phase5(task_columns: dict[str, tuple]) -> bool:
@@ -66,44 +74,36 @@ def shape_problems(task_columns: dict[str, tuple]) -> list[str]:
             problems.append(f"missing phase V column {name!r}")
         elif found[0] not in kinds or found[1] != length or found[2] != nullable:
             problems.append(f"column {name!r} is {found}, expected {(sorted(kinds), length, nullable)}")
-    for table, expected in PHASE5_TABLES.items():
-        found = set(columns(table))
+    for model, expected in PHASE5_TABLES.items():
+        found = set(columns(model._meta.db_table))
         if found != expected:
-            problems.append(f"table {table!r} has columns {sorted(found)}, expected {sorted(expected)}")
+            problems.append(f"table {model._meta.db_table!r} has columns {sorted(found)}, expected {sorted(expected)}")
     return problems
 
 
 def bad_rows() -> list[str]:
-    with connection.cursor() as cursor:
-        found = []
-        for what, sql in BAD_ROWS:
-            cursor.execute(sql)
-            count = cursor.fetchone()[0]
-            if count:
-                found.append(f"{count} {what}")
-        return found
+    counted = [(what, execute_one(sql)[0]) for what, sql in bad_rows_sql()]  # type: ignore[index]
+    return [f"{count} {what}" for what, count in counted if count]
 
 
 def stash() -> None:
     """Move phase V's columns and tables into the stash schema; `tasks` is then the
     first-generation table that tasks.adoption.fastapi converts. The caller holds the lock."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {STASH}")
-        cursor.execute(f"CREATE TABLE {STASH}.task_planning AS SELECT id, priority, due_date, "
-                       f"{PATTERN} AS recurrence_pattern, recurrence_end_date FROM tasks")
-        for table in PHASE5_TABLES:
+    with cursor() as stashing:
+        stashing.execute(f"CREATE SCHEMA {STASH}")
+        stashing.execute(f"CREATE TABLE {STASH}.task_planning AS SELECT id, priority, due_date, "
+                         f"{PATTERN} AS recurrence_pattern, recurrence_end_date FROM {table(Task)}")
+        for model in PHASE5_TABLES:
             # Moves with its rows, sequence, indexes and constraints; the foreign keys to
             # users and tasks keep working across schemas until restore() drops them.
-            cursor.execute(f"ALTER TABLE {table} SET SCHEMA {STASH}")
+            stashing.execute(f"ALTER TABLE {table(model)} SET SCHEMA {STASH}")
         for index in PHASE5_TASK_INDEXES:
-            cursor.execute(f"DROP INDEX IF EXISTS {index}")
-        cursor.execute("ALTER TABLE tasks " + ", ".join(f"DROP COLUMN {name}" for name in PHASE5_TASK_COLUMNS))
+            stashing.execute(f"DROP INDEX IF EXISTS {index}")
+        stashing.execute(f"ALTER TABLE {table(Task)} " + ", ".join(f"DROP COLUMN {name}" for name in PHASE5_TASK_COLUMNS))
 
 
 def is_stashed() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [STASH])
-        return cursor.fetchone() is not None
+    return execute_one("SELECT 1 FROM pg_namespace WHERE nspname = %s", [STASH]) is not None
 
 
 def restore() -> None:
@@ -115,10 +115,11 @@ def restore() -> None:
     read as UTC. Ids are kept, and every identity continues after the highest id and
     after the old sequence's position. The caller holds a transaction.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE tasks, tags, task_tags IN ACCESS EXCLUSIVE MODE")
-        cursor.execute(
-            f"UPDATE tasks t SET priority = s.priority, recurrence_pattern = s.recurrence_pattern, "
+    tasks, tags, links = table(Task), table(Tag), table(TaskTag)
+    with cursor() as restoring:
+        restoring.execute(f"LOCK TABLE {tasks}, {tags}, {links} IN ACCESS EXCLUSIVE MODE")
+        restoring.execute(
+            f"UPDATE {tasks} t SET priority = s.priority, recurrence_pattern = s.recurrence_pattern, "
             "due_date = s.due_date AT TIME ZONE 'UTC', due_date_kind = CASE WHEN s.due_date IS NOT NULL THEN 'floating' END, "
             "recurrence_end_date = s.recurrence_end_date AT TIME ZONE 'UTC', "
             "recurrence_end_date_kind = CASE WHEN s.recurrence_end_date IS NOT NULL THEN 'floating' END, "
@@ -128,33 +129,34 @@ def restore() -> None:
             f"FROM {STASH}.task_planning s WHERE t.id = s.id "
             "AND (s.priority, s.due_date, s.recurrence_pattern, s.recurrence_end_date) "
             "IS DISTINCT FROM ('medium', NULL, NULL, NULL)")
-        cursor.execute(f"INSERT INTO tags (id, user_id, name, color, created_at) "
-                       f"SELECT id, user_id, name, color, coalesce(created_at AT TIME ZONE 'UTC', statement_timestamp()) "
-                       f"FROM {STASH}.tags")
-        cursor.execute(f"INSERT INTO task_tags (id, user_id, task_id, tag_id, created_at) "
-                       f"SELECT l.id, t.user_id, l.task_id, l.tag_id, coalesce(l.created_at AT TIME ZONE 'UTC', statement_timestamp()) "
-                       f"FROM {STASH}.task_tags l JOIN tasks t ON t.id = l.task_id")
-        for table in PHASE5_TABLES:
-            _continue_identity(cursor, table)
-        cursor.execute(f"DROP SCHEMA {STASH} CASCADE")
+        restoring.execute(f"INSERT INTO {tags} (id, user_id, name, color, created_at) "
+                          f"SELECT id, user_id, name, color, coalesce(created_at AT TIME ZONE 'UTC', statement_timestamp()) "
+                          f"FROM {STASH}.{tags}")
+        restoring.execute(f"INSERT INTO {links} (id, user_id, task_id, tag_id, created_at) "
+                          f"SELECT l.id, t.user_id, l.task_id, l.tag_id, coalesce(l.created_at AT TIME ZONE 'UTC', "
+                          f"statement_timestamp()) FROM {STASH}.{links} l JOIN {tasks} t ON t.id = l.task_id")
+        for model in PHASE5_TABLES:
+            old_sequence = execute_one("SELECT pg_get_serial_sequence(%s, 'id')", [f"{STASH}.{table(model)}"])[0]  # type: ignore[index]
+            next_id = next_free_id(restoring, old_sequence, table(model))
+            restoring.execute(f"ALTER TABLE {table(model)} ALTER COLUMN id RESTART WITH {next_id}")
+        restoring.execute(f"DROP SCHEMA {STASH} CASCADE")
 
 
-def _continue_identity(cursor: CursorWrapper, table: str) -> None:
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f"{STASH}.{table}"])
-    (old_sequence,) = cursor.fetchone()
+def next_free_id(db: CursorWrapper, sequence: str | None, table_sql: str) -> int:
+    """The first id an identity may hand out after both the table's highest id and the
+    old sequence's position (its last value, when it was ever called): no id twice."""
     last = 0
-    if old_sequence:
-        cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {old_sequence}")
-        (last,) = cursor.fetchone()
-    cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
-    next_id = max(last, cursor.fetchone()[0]) + 1
-    cursor.execute(f"ALTER TABLE {table} ALTER COLUMN id RESTART WITH {int(next_id)}")
+    if sequence:
+        db.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}")
+        (last,) = db.fetchone()
+    db.execute(f"SELECT coalesce(max(id), 0) FROM {table_sql}")
+    return int(max(last, db.fetchone()[0]) + 1)
 
 
 def tables_not_ours() -> list[str]:
     """Tables in the schema that no model of this project owns (left alone)."""
     introspection = connection.introspection
-    with connection.cursor() as cursor:
-        names = introspection.table_names(cursor)
+    with cursor() as reading:
+        names = introspection.table_names(reading)
     recorder = MigrationRecorder.Migration._meta.db_table
     return sorted(set(names) - set(introspection.django_table_names(include_views=False)) - {recorder})
