@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from .conftest import platform_env, start_web
-from .test_adoption import FASTAPI_ROWS, FASTAPI_SCHEMA, make_database, manage, schema_of, token_for  # noqa: F401
+from .test_adoption_fastapi import FASTAPI_ROWS, FASTAPI_SCHEMA, make_database, manage, schema_of, token_for  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
