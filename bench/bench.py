@@ -23,7 +23,7 @@ from options import parse_args  # bench/ is on sys.path when run as bench/bench.
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.append(str(ROOT))  # after bench/: `bench` stays this script for report.py
-from procfile import free_port, procfile_command  # noqa: E402
+from launch import free_port, platform_env, procfile_command, stop_group  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 SECRET = "bench-better-auth-secret-0123456789abcdef"
@@ -71,13 +71,7 @@ class Server:
         return sample
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process, timeout=25)
 
     def log_problems(self) -> dict[str, int]:
         text = self.log.read_text(errors="replace")
@@ -100,26 +94,6 @@ def _proc_status(pid: int) -> dict[str, int]:
 def admin_sql(statement: str) -> None:
     with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
         conn.execute(statement)
-
-
-
-
-
-
-def platform_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
-    """What a Procfile platform gives the web process, production mode."""
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "production",
-        "DJANGO_SECRET_KEY": "bench-django-secret-key-" + "x" * 40,
-        "BETTER_AUTH_SECRET": SECRET,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CORS_ORIGINS": "https://app.example.com",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.update(extra)
-    return env
 
 
 def start_server(name: str, wsgi: str, env: dict[str, str], run_dir: Path) -> Server:
@@ -305,7 +279,7 @@ def main(argv: list[str]) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     db_name = f"taskflow_bench_{os.getpid()}"
     extra = dict(item.split("=", 1) for item in args.env)
-    env = platform_env(f"{ADMIN_URL}/{db_name}", extra)
+    env = platform_env(f"{ADMIN_URL}/{db_name}", SECRET, LOG_LEVEL="WARNING", **extra)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         print(f"== database {db_name}: migrate, seed {USERS} x {TASKS}, VACUUM ANALYZE")

@@ -13,7 +13,6 @@
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 import jwt
 import psycopg
 
-from procfile import free_port, procfile_command
+from launch import free_port, platform_env, procfile_command, stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("FUZZ_PG_URL", "postgres://postgres@127.0.0.1:5432")
@@ -32,27 +31,9 @@ SECRET = "fuzz-better-auth-secret-" + uuid.uuid4().hex  # this run's only, never
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 
 
-
-
-
-
 def admin(statement: str) -> None:
     with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
         conn.execute(statement)
-
-
-def platform_env(database_url: str, port: int) -> dict[str, str]:
-    return {
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "production",
-        "DJANGO_SECRET_KEY": "fuzz-django-secret-" + uuid.uuid4().hex * 2,
-        "BETTER_AUTH_SECRET": SECRET,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CORS_ORIGINS": "https://app.example.com",
-        "WEB_CONCURRENCY": "2",
-        "PORT": str(port),
-    }
 
 
 def wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -114,7 +95,7 @@ def main() -> int:
     admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin(f'CREATE DATABASE "{name}"')
     port = free_port()
-    env = platform_env(f"{PG_URL}/{name}", port)
+    env = platform_env(f"{PG_URL}/{name}", SECRET, WEB_CONCURRENCY="2", PORT=str(port))
     process = None
     try:
         for step in [procfile_command("release"), "python manage.py collectstatic --noinput -v0"]:
@@ -138,9 +119,8 @@ def main() -> int:
             code, output = schemathesis(url, seed, run_env, unauthenticated)
             results[label] = (code, counts(output))
     finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+        if process is not None:
+            stop_group(process, timeout=30)
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     seconds = time.monotonic() - started
     print()

@@ -75,18 +75,25 @@ def list_etag(user_id: str, version: tuple[int | None, int | None] | None, shape
     return f'"l{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
 
 
+def header_tags(request: Request, header: str) -> tuple[str, list[tuple[bool, str]]]:
+    """How a conditional header reads: ("absent", []), ("malformed", []), ("any", [])
+    for `*`, or ("tags", its (weak, opaque) pairs)."""
+    value = request.headers.get(header)
+    if value is None:
+        return "absent", []
+    try:
+        tags = parse_tags(value)
+    except ValueError:
+        return "malformed", []
+    return ("any", []) if tags is None else ("tags", tags)
+
+
 def if_match_versions(request: Request) -> list[int] | None:
     """The change numbers If-Match allows, or None when it allows any existing task
     (no header, or `*`). Strong comparison: weak tags, tags that are not ours and a
     malformed header match nothing, so the write is refused rather than made blindly."""
-    value = request.headers.get("If-Match")
-    if value is None:
-        return None
-    try:
-        tags = parse_tags(value)
-    except ValueError:
-        return []
-    if tags is None:
+    kind, tags = header_tags(request, "If-Match")
+    if kind in ("absent", "any"):
         return None
     return [int(opaque) for weak, opaque in tags if not weak and _OUR_TAG.fullmatch(opaque)]
 
@@ -94,14 +101,8 @@ def if_match_versions(request: Request) -> list[int] | None:
 def none_match(request: Request, etag: str) -> bool:
     """If-None-Match names this tag (weak comparison) or is `*`; a malformed header is
     ignored, as if absent (the full answer is always safe)."""
-    value = request.headers.get("If-None-Match")
-    if value is None:
-        return False
-    try:
-        tags = parse_tags(value)
-    except ValueError:
-        return False
-    return tags is None or any(f'"{opaque}"' == etag.removeprefix("W/") for _, opaque in tags)
+    kind, tags = header_tags(request, "If-None-Match")
+    return kind == "any" or any(f'"{opaque}"' == etag.removeprefix("W/") for _, opaque in tags)
 
 
 def with_etag(response: Response, etag: str) -> Response:

@@ -17,6 +17,11 @@ from .sql import NOW, TAG_FIELDS, execute_all, execute_one, table, tag_of
 _TAG_COLUMNS = ", ".join(TAG_FIELDS)
 
 
+def _users_task(lock: bool = False) -> str:
+    """The CTE `task`: the user's task %(task)s, or no row (another user's task is none)."""
+    return f"task AS (SELECT id FROM {table(Task)} WHERE id = %(task)s AND user_id = %(user)s{' FOR UPDATE' if lock else ''})"
+
+
 def set_task_tags(user_id: str, task_id: int, names: list[str]) -> bool:
     """Make `names` the task's tags, creating the user's missing tags; True when the
     task's links changed. One statement; nothing happens when the task is not the user's.
@@ -24,9 +29,9 @@ def set_task_tags(user_id: str, task_id: int, names: list[str]) -> bool:
     A name created concurrently by another request is taken, not duplicated: the INSERT's
     ON CONFLICT ... DO UPDATE returns the existing row's id (DO NOTHING would return none).
     """
-    tasks, tags, links = table(Task), table(Tag), table(TaskTag)
+    tags, links = table(Tag), table(TaskTag)
     row = execute_one(
-        f"WITH task AS (SELECT id FROM {tasks} WHERE id = %(task)s AND user_id = %(user)s), "
+        f"WITH {_users_task()}, "
         "wanted AS (SELECT DISTINCT unnest(%(names)s::text[]) AS name), "
         f"known AS (SELECT g.id, g.name FROM {tags} g WHERE g.user_id = %(user)s AND g.name IN (SELECT name FROM wanted)), "
         f"created AS (INSERT INTO {tags} (user_id, name) SELECT %(user)s, w.name FROM wanted w "
@@ -75,20 +80,26 @@ def delete_tag(user_id: str, tag_id: int) -> bool:
     return row[0] > 0
 
 
+def _on_users_task(ctes: str, select: str, user_id: str, task_id: int | None, tag_id: int | None,
+                   lock: bool = False) -> tuple[Any, ...]:
+    """Run `WITH task, <ctes> SELECT <select>` for the user's task %(task)s and tag %(tag)s:
+    404 `Task not found` when the task is not the user's, else the selected columns."""
+    row = execute_one(f"WITH {_users_task(lock)}, {ctes} SELECT EXISTS (SELECT FROM task), {select}",
+                      {"task": task_id, "tag": tag_id, "user": user_id})
+    if row is None or not row[0]:
+        raise NotFound("Task not found")
+    return row[1:]
+
+
 def add_task_tag(user_id: str, task_id: int | None, tag_id: int | None) -> dict[str, Any]:
     """Put the user's tag on the user's task; the task as it then stands.
     404 `Task not found` / `Tag not found`, 409 when it is already there."""
     with transaction.atomic():
-        task_found, tag_found, added = execute_one(  # type: ignore[misc]
-            f"WITH task AS (SELECT id FROM {table(Task)} WHERE id = %(task)s AND user_id = %(user)s FOR UPDATE), "
+        tag_found, added = _on_users_task(
             f"tag AS (SELECT id FROM {table(Tag)} WHERE id = %(tag)s AND user_id = %(user)s), "
             f"added AS (INSERT INTO {table(TaskTag)} (task_id, tag_id, user_id) SELECT task.id, tag.id, %(user)s "
-            "FROM task, tag ON CONFLICT (task_id, tag_id) DO NOTHING RETURNING 1) "
-            "SELECT EXISTS (SELECT FROM task), EXISTS (SELECT FROM tag), EXISTS (SELECT FROM added)",
-            {"task": task_id, "tag": tag_id, "user": user_id},
-        )
-        if not task_found:
-            raise NotFound("Task not found")
+            "FROM task, tag ON CONFLICT (task_id, tag_id) DO NOTHING RETURNING 1)",
+            "EXISTS (SELECT FROM tag), EXISTS (SELECT FROM added)", user_id, task_id, tag_id, lock=True)
         if not tag_found:
             raise NotFound("Tag not found")
         if not added:
@@ -100,15 +111,10 @@ def add_task_tag(user_id: str, task_id: int | None, tag_id: int | None) -> dict[
 
 def remove_task_tag(user_id: str, task_id: int | None, tag_id: int | None) -> None:
     """Take the tag off the user's task: 404 `Task not found` / `Tag not assigned to this task`."""
-    task_found, removed, _ = execute_one(  # type: ignore[misc]
-        f"WITH task AS (SELECT id FROM {table(Task)} WHERE id = %(task)s AND user_id = %(user)s), "
+    removed, _ = _on_users_task(
         f"removed AS (DELETE FROM {table(TaskTag)} WHERE task_id IN (SELECT id FROM task) AND tag_id = %(tag)s RETURNING 1), "
         f"touched AS (UPDATE {table(Task)} SET updated_at = {NOW} WHERE id IN (SELECT id FROM task) "
-        "AND EXISTS (SELECT FROM removed) RETURNING 1) "
-        "SELECT EXISTS (SELECT FROM task), EXISTS (SELECT FROM removed), (SELECT count(*) FROM touched)",
-        {"task": task_id, "tag": tag_id, "user": user_id},
-    )
-    if not task_found:
-        raise NotFound("Task not found")
+        "AND EXISTS (SELECT FROM removed) RETURNING 1)",
+        "EXISTS (SELECT FROM removed), (SELECT count(*) FROM touched)", user_id, task_id, tag_id)
     if not removed:
         raise NotFound("Tag not assigned to this task")
