@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def moment(value: datetime.datetime | None, kind: str | None) -> str | None:
-    """The contract's rendering of a moment, written independently of tasks.rendering's SQL."""
+    """The contract's rendering of a moment, written independently of tasks.sql's."""
     if value is None:
         return None
     value = value.astimezone(datetime.timezone.utc)
