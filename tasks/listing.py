@@ -46,6 +46,7 @@ SORT_COLUMNS = {"created_at": "timestamptz", "updated_at": "timestamptz", "prior
 BOOLEANS = {"true": True, "false": False}
 CHOICES = {"priority": Priority.values, "is_completed": list(BOOLEANS), "sort_by": SORTS, "order": ORDERS}
 NUL_ERROR = "Value error, String should not contain NUL characters"
+BOOL_PARSING = "Input should be a valid boolean, unable to interpret input"
 MAX_LIMIT = 200
 SALT = "tasks.keyset"  # the cursors' signing salt: changing it voids every cursor out there
 
@@ -104,10 +105,12 @@ def parse_list_query(params: QueryDict) -> ListQuery:
         if any("\x00" in item for item in items):
             errors.append(error_item(["query", name], NUL_ERROR, "value_error"))
     for name in ("priority", "is_completed", "sort_by", "order"):
-        if name in values and values[name] not in CHOICES[name]:
-            errors.append(error_item(["query", name], "Input should be a valid boolean, unable to interpret input",
-                                     "bool_parsing") if name == "is_completed" else
-                          error_item(["query", name], literal_message(CHOICES[name]), "literal_error"))
+        if name not in values or values[name] in CHOICES[name]:
+            continue
+        if name == "is_completed":
+            errors.append(error_item(["query", name], BOOL_PARSING, "bool_parsing"))
+        else:
+            errors.append(error_item(["query", name], literal_message(CHOICES[name]), "literal_error"))
     if errors:
         raise RequestValidationError(errors)
     # Names are trimmed like tag names on write; an empty one (`?tags=`) filters nothing.

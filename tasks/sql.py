@@ -51,14 +51,14 @@ def cursor(many_rows: bool = False) -> Iterator[CursorWrapper]:
 
 
 def execute(sql: str, params: Params = None) -> int:
-    """Run one statement; how many rows it wrote."""
+    """Run one statement; its row count (rows written, or selected by a SELECT)."""
     with cursor() as c:
         c.execute(sql, params)
         return c.rowcount
 
 
 def execute_one(sql: str, params: Params = None) -> tuple[Any, ...] | None:
-    """Run one statement; its first row, or None."""
+    """Run one statement that returns rows; its first row, or None."""
     with cursor() as c:
         c.execute(sql, params)
         return c.fetchone()
