@@ -22,7 +22,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from .models import MomentKind, Owner, Tag, Task, TaskTag
+from .models import MAX_TAG_NAME_LENGTH, MomentKind, Owner, Tag, Task, TaskTag
 from .sql import execute_one, moment_sql, table
 from .writes import set_completion, update_task
 
@@ -59,15 +59,15 @@ def shown_moment(field: str) -> RawSQL:
     return RawSQL(moment_sql(f"{table(Task)}.{field}"), [])
 
 
-class TagNamesField(forms.CharField):
+class TagNamesFormField(forms.CharField):
     """A task's tags as comma-separated names, with the API's rules (trimmed, 1-50
-    characters, duplicates once)."""
+    characters, duplicates once; the API's own field is tasks.fields.TagNamesField)."""
 
     def to_python(self, value: Any) -> list[str]:
         names = [name.strip() for name in (value or "").split(",") if name.strip()]
-        too_long = [name for name in names if len(name) > 50]
+        too_long = [name for name in names if len(name) > MAX_TAG_NAME_LENGTH]
         if too_long:
-            raise forms.ValidationError(f"Tag names have at most 50 characters: {', '.join(too_long)}")
+            raise forms.ValidationError(f"Tag names have at most {MAX_TAG_NAME_LENGTH} characters: {', '.join(too_long)}")
         return sorted(set(names))
 
     def prepare_value(self, value: Any) -> str:
@@ -75,7 +75,7 @@ class TagNamesField(forms.CharField):
 
 
 class TaskAdminForm(forms.ModelForm):
-    tag_names = TagNamesField(required=False, label="Tags", help_text="Comma-separated; a new name creates that user's tag.")
+    tag_names = TagNamesFormField(required=False, label="Tags", help_text="Comma-separated; a new name creates that user's tag.")
 
     class Meta:
         model = Task

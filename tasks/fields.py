@@ -14,11 +14,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from .exceptions import literal_message
-from .models import MAX_ID
+from .models import MAX_ID, MAX_TAG_NAME_LENGTH
 from .moments import CLEARED, Moment, parse_moment
 
 MAX_TAGS_PER_TASK = 50
-MAX_TAG_NAME_LENGTH = 50
 # What str.strip() removes (every str.isspace() character), spelled out: a schema's `\s`
 # is ECMA's in some tools and Python's in others, and the two differ (\x1c-\x1f, \x85, \ufeff).
 STRIPPED = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"

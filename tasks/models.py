@@ -9,6 +9,8 @@ from django.db.models.functions import Now
 MAX_SUBJECT_LENGTH = 255
 # PostgreSQL's bigint: a larger task or tag id can name no row (404, never a 500).
 MAX_ID = 2**63 - 1
+# A tag's name: 1-50 characters (varchar(50) and tags_name_not_empty).
+MAX_TAG_NAME_LENGTH = 50
 # An Idempotency-Key header: 1-255 printable ASCII characters (tasks.idempotency).
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 # The fields a client (or the admin) may write (tasks.rows); a moment (due_date,
@@ -117,7 +119,7 @@ class Tag(models.Model):
     """A user's tag; per user like tasks (no foreign key to any user table)."""
 
     user_id = models.CharField(max_length=MAX_SUBJECT_LENGTH)
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=MAX_TAG_NAME_LENGTH)
     color = models.CharField(max_length=7, null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 

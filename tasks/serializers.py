@@ -11,9 +11,9 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.settings import api_settings
 
-from .fields import (MAX_TAG_NAME_LENGTH, ColorField, IdField, MomentField, StrictBooleanField, StrictCharField,
-                     StrictChoiceField, TagNamesField)
-from .models import MAX_SUBJECT_LENGTH, Priority, Recurrence
+from .fields import (ColorField, IdField, MomentField, StrictBooleanField, StrictCharField, StrictChoiceField,
+                     TagNamesField)
+from .models import MAX_SUBJECT_LENGTH, MAX_TAG_NAME_LENGTH, Priority, Recurrence
 
 
 class ObjectBodyMixin:
