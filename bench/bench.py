@@ -22,6 +22,9 @@ import psycopg
 from options import parse_args  # bench/ is on sys.path when run as bench/bench.py
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.append(str(ROOT))  # after bench/: `bench` stays this script for report.py
+from launch import free_port, platform_env, procfile_command, stop_group  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 SECRET = "bench-better-auth-secret-0123456789abcdef"
 ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
@@ -69,13 +72,7 @@ class Server:
         return sample
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_group(self.process, timeout=25)
 
     def log_problems(self) -> dict[str, int]:
         text = self.log.read_text(errors="replace")
@@ -100,38 +97,8 @@ def admin_sql(statement: str) -> None:
         conn.execute(statement)
 
 
-def procfile_line(kind: str, root: Path = ROOT) -> str:
-    for line in (root / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == kind:
-            return command.strip()
-    raise SystemExit(f"Procfile has no {kind}: line")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def platform_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
-    """What a Procfile platform gives the web process, production mode."""
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "production",
-        "DJANGO_SECRET_KEY": "bench-django-secret-key-" + "x" * 40,
-        "BETTER_AUTH_SECRET": SECRET,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CORS_ORIGINS": "https://app.example.com",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.update(extra)
-    return env
-
-
 def start_server(name: str, wsgi: str, env: dict[str, str], run_dir: Path, root: Path = ROOT) -> Server:
-    command = procfile_line("web", root)
+    command = procfile_command("web", root / "Procfile")
     if wsgi != "taskflow.wsgi":
         command = command.replace("taskflow.wsgi", wsgi, 1)
     port = free_port()
@@ -293,7 +260,7 @@ def prepare_database(name: str, env: dict[str, str], root: Path = ROOT) -> str:
     admin_sql(f'CREATE DATABASE "{name}"')
     url = f"{ADMIN_URL}/{name}"
     # The platform's build step first: production refuses to serve without collected static.
-    for command, timeout in [("python manage.py collectstatic --noinput", 300), (procfile_line("release", root), 300),
+    for command, timeout in [("python manage.py collectstatic --noinput", 300), (procfile_command("release", root / "Procfile"), 300),
                              (f"python manage.py seed_demo --users {USERS} --tasks {TASKS}", 300)]:
         started = time.monotonic()
         done = subprocess.run(["bash", "-c", command], cwd=root, env={**env, "DATABASE_URL": url},
@@ -315,7 +282,7 @@ def main(argv: list[str]) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     db_name = f"taskflow_bench_{os.getpid()}"
     extra = dict(item.split("=", 1) for item in args.env)
-    env = platform_env(f"{ADMIN_URL}/{db_name}", extra)
+    env = platform_env(f"{ADMIN_URL}/{db_name}", SECRET, LOG_LEVEL="WARNING", **extra)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -329,7 +296,7 @@ def main(argv: list[str]) -> int:
         if args.against:
             tree = checkout(args.against, run_dir)
             print(f"== --against {args.against}: its tree in {tree}, database {db_name}_base")
-            base_env = platform_env(f"{ADMIN_URL}/{db_name}_base", extra)
+            base_env = platform_env(f"{ADMIN_URL}/{db_name}_base", SECRET, LOG_LEVEL="WARNING", **extra)
             prepare_database(f"{db_name}_base", base_env, tree)
             base = start_server("base", "taskflow.wsgi", base_env, run_dir, tree)
         bench = Bench(args, db_url, run_dir, app, ref, base)

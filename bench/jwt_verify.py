@@ -84,7 +84,7 @@ def main() -> None:
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from tasks.authentication import BetterAuthJWTAuthentication
+    from tasks.auth.authentication import BetterAuthJWTAuthentication
 
     factory, auth = APIRequestFactory(), BetterAuthJWTAuthentication()
     requests = {

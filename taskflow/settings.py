@@ -138,7 +138,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     # /admin/ only: the API sets no cookie and needs no session, CSRF token or messages.
-    "tasks.admin_middleware.AdminOnlyMiddleware",
+    "tasks.middleware.AdminOnlyMiddleware",
     # Every response, API included: one header, and /docs may not be framed either.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -255,7 +255,7 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W005",
     "security.W021",
     # admin.E408-E410 look for the session, auth and messages middleware in MIDDLEWARE;
-    # they run for the admin from ADMIN_MIDDLEWARE (tasks/admin_middleware.py).
+    # they run for the admin from ADMIN_MIDDLEWARE (tasks/middleware.py).
     "admin.E408",
     "admin.E409",
     "admin.E410",
@@ -268,7 +268,7 @@ SILENCED_SYSTEM_CHECKS = [
 
 # --- REST framework, authentication, CORS, OpenAPI --------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["tasks.authentication.BetterAuthJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tasks.auth.authentication.BetterAuthJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["tasks.content.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tasks.content.ORJSONParser"],
@@ -285,7 +285,7 @@ REST_FRAMEWORK = {
 
 # Only what simplejwt's Token.verify and TokenUser read: Better Auth tokens carry `sub`,
 # no jti, no type. Algorithm, keys and leeway go to each TokenBackend that
-# tasks.authentication builds; it parses the header itself.
+# tasks.auth.authentication builds; it parses the header itself.
 SIMPLE_JWT = {
     "USER_ID_CLAIM": "sub",
     "JTI_CLAIM": None,
@@ -311,8 +311,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["tasks.schema.only_api_routes"],
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "tasks.schema.blank_is_in_the_pattern"],
+    "PREPROCESSING_HOOKS": ["tasks.openapi.only_api_routes"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "tasks.openapi.blank_is_in_the_pattern"],
 }
 
 LOGGING = {

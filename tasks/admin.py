@@ -3,20 +3,118 @@
 Least privilege comes from the `Support` group (migrations 0003, 0005); this module keeps
 what even a permitted user may edit to title, description, completion, priority, due
 date and tags, and makes every change go through the model's update path and into the
-admin history. The planning fields' form and filter: tasks.admin_planning.
+admin history.
+
+Support edits a due date as its stored value (the date/time widgets, in UTC: for a
+floating time or a date that *is* the wall clock the user gave) plus its kind, so the
+admin needs no second parser of the API's text forms.
 """
+import datetime
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.core.paginator import Paginator
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
-from .admin_planning import TagFilter, TaskAdminForm, shown_moment
-from .models import Owner, Tag, Task
-from .pagination import EstimatedCountPaginator
-from .writes import update_task
+from .models import MAX_TAG_NAME_LENGTH, MomentKind, Owner, Tag, Task, TaskTag
+from .sql import execute_one, moment_sql, table
+from .writes import set_completion, update_task
+
+# Below this many rows an exact count is cheap, and an estimate would be visibly wrong.
+EXACT_COUNT_BELOW = 10_000
+
+
+def estimated_row_count(model: type[Model]) -> int:
+    """PostgreSQL's planner estimate of a table's rows (-1 when never analysed)."""
+    row = execute_one("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [table(model)])
+    return int(row[0]) if row and row[0] is not None else -1
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts exactly when the changelist is filtered or the table is small; otherwise
+    uses the planner's estimate, so the unfiltered first page of a big table stays fast
+    (the page count may be off by a few percent until autovacuum's next ANALYZE)."""
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not queryset.query.where:
+            estimate = estimated_row_count(queryset.model)
+            if estimate >= EXACT_COUNT_BELOW:
+                return estimate
+        return super().count
+
+
+TAG_FILTER_CHOICES = 100  # the first names A-Z: a filter list of every user's tags would not fit
+
+
+def shown_moment(field: str) -> RawSQL:
+    """The API's own rendering of a moment column (tasks.sql), for an annotation."""
+    return RawSQL(moment_sql(f"{table(Task)}.{field}"), [])
+
+
+class TagNamesFormField(forms.CharField):
+    """A task's tags as comma-separated names, with the API's rules (trimmed, 1-50
+    characters, duplicates once; the API's own field is tasks.fields.TagNamesField)."""
+
+    def to_python(self, value: Any) -> list[str]:
+        names = [name.strip() for name in (value or "").split(",") if name.strip()]
+        too_long = [name for name in names if len(name) > MAX_TAG_NAME_LENGTH]
+        if too_long:
+            raise forms.ValidationError(f"Tag names have at most {MAX_TAG_NAME_LENGTH} characters: {', '.join(too_long)}")
+        return sorted(set(names))
+
+    def prepare_value(self, value: Any) -> str:
+        return ", ".join(value) if isinstance(value, list) else (value or "")
+
+
+class TaskAdminForm(forms.ModelForm):
+    tag_names = TagNamesFormField(required=False, label="Tags", help_text="Comma-separated; a new name creates that user's tag.")
+
+    class Meta:
+        model = Task
+        fields = ["title", "description", "is_completed", "priority", "due_date", "due_date_kind"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["tag_names"] = sorted(self.instance.tags.values_list("name", flat=True))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        due, kind = cleaned.get("due_date"), cleaned.get("due_date_kind")
+        if due is not None and not kind:
+            self.add_error("due_date_kind", "Say how the due date reads: an instant, a floating time or a date.")
+        elif due is None and kind:
+            cleaned["due_date_kind"] = None
+        elif kind == MomentKind.DATE:
+            cleaned["due_date"] = due.astimezone(datetime.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        return cleaned
+
+
+class TagFilter(admin.SimpleListFilter):
+    """Tasks with a tag of that name (any owner's)."""
+
+    title = "tag"
+    parameter_name = "tag"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        # Names only, from the tags table (small next to task_tags): no count per name,
+        # which would scan every link on each changelist load.
+        names = Tag.objects.order_by("name").values_list("name", flat=True).distinct()[:TAG_FILTER_CHOICES]
+        return [(name, name) for name in names]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Task]) -> QuerySet[Task]:
+        if self.value() is None:
+            return queryset
+        return queryset.filter(pk__in=TaskTag.objects.filter(tag__name=self.value()).values("task_id"))
+
 
 READ_ONLY_TASK_FIELDS = ["due", "recurrence_pattern", "recurrence_end", "user_id", "owner_email", "created_at", "updated_at"]
 
@@ -103,7 +201,7 @@ class TaskAdmin(admin.ModelAdmin):
         self._set_completion(request, queryset, False)
 
     def _set_completion(self, request: HttpRequest, queryset: QuerySet[Task], is_completed: bool) -> None:
-        changed = Task.objects.filter(pk__in=queryset.values("pk")).set_completion(is_completed)
+        changed = set_completion(Task.objects.filter(pk__in=queryset.values("pk")), is_completed)
         if changed:
             # One history entry per task, like the change form writes (bulk updates skip it).
             LogEntry.objects.log_actions(

@@ -47,7 +47,7 @@ def load_timestamps_in_c(connection: Any) -> None:
     """
     if connection.timezone != datetime.timezone.utc:
         return
-    from .db import utc_timestamptz_loader
+    from .sql import utc_timestamptz_loader
 
     loader = utc_timestamptz_loader(connection.connection)
     if loader is not None:

@@ -5,8 +5,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Warning, register
 
-from .authentication import JWKS_ALGORITHMS
-from .jwks import JWKSCache, JWKSUnavailable, key_matches_algorithm
+from .auth.authentication import JWKS_ALGORITHMS
+from .auth.jwks import JWKSCache, JWKSUnavailable, key_matches_algorithm
 
 # A deploy check (CI runs `check --deploy`): plain checks run before every management
 # command (`mint_token`, `migrate`, `runserver`), which must never wait on the network.

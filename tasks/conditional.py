@@ -10,12 +10,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .models import Task
+from .rows import task_row
+from .sql import execute, table
 
 # entity-tag = [ weak ] opaque-tag; opaque-tag = DQUOTE *etagc DQUOTE (RFC 9110 §8.8.3).
 _ENTITY_TAG = re.compile(r'[ \t]*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,|$)')
@@ -73,18 +75,25 @@ def list_etag(user_id: str, version: tuple[int | None, int | None] | None, shape
     return f'"l{hashlib.blake2b(key, digest_size=12).hexdigest()}"'
 
 
+def header_tags(request: Request, header: str) -> tuple[str, list[tuple[bool, str]]]:
+    """How a conditional header reads: ("absent", []), ("malformed", []), ("any", [])
+    for `*`, or ("tags", its (weak, opaque) pairs)."""
+    value = request.headers.get(header)
+    if value is None:
+        return "absent", []
+    try:
+        tags = parse_tags(value)
+    except ValueError:
+        return "malformed", []
+    return ("any", []) if tags is None else ("tags", tags)
+
+
 def if_match_versions(request: Request) -> list[int] | None:
     """The change numbers If-Match allows, or None when it allows any existing task
     (no header, or `*`). Strong comparison: weak tags, tags that are not ours and a
     malformed header match nothing, so the write is refused rather than made blindly."""
-    value = request.headers.get("If-Match")
-    if value is None:
-        return None
-    try:
-        tags = parse_tags(value)
-    except ValueError:
-        return []
-    if tags is None:
+    kind, tags = header_tags(request, "If-Match")
+    if kind in ("absent", "any"):
         return None
     return [int(opaque) for weak, opaque in tags if not weak and _OUR_TAG.fullmatch(opaque)]
 
@@ -92,14 +101,8 @@ def if_match_versions(request: Request) -> list[int] | None:
 def none_match(request: Request, etag: str) -> bool:
     """If-None-Match names this tag (weak comparison) or is `*`; a malformed header is
     ignored, as if absent (the full answer is always safe)."""
-    value = request.headers.get("If-None-Match")
-    if value is None:
-        return False
-    try:
-        tags = parse_tags(value)
-    except ValueError:
-        return False
-    return tags is None or any(f'"{opaque}"' == etag.removeprefix("W/") for _, opaque in tags)
+    kind, tags = header_tags(request, "If-None-Match")
+    return kind == "any" or any(f'"{opaque}"' == etag.removeprefix("W/") for _, opaque in tags)
 
 
 def with_etag(response: Response, etag: str) -> Response:
@@ -130,14 +133,11 @@ def if_match_holds(user_id: str, task_id: int | None, if_match: list[int] | None
     if if_match is None:
         yield
         return
-    table = connection.ops.quote_name(Task._meta.db_table)
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT FROM {table} WHERE id = %s AND user_id = %s AND change_seq = ANY(%s) FOR UPDATE",
-                           [task_id, user_id, if_match])
-            holds = task_id is not None and cursor.rowcount > 0
-        if not holds:
-            current = task_id and Task.objects.row(user_id, task_id)
+        locked = execute(f"SELECT FROM {table(Task)} WHERE id = %s AND user_id = %s AND change_seq = ANY(%s) FOR UPDATE",
+                         [task_id, user_id, if_match])
+        if task_id is None or locked == 0:
+            current = task_id and task_row(user_id, task_id)
             if current:
                 raise PreconditionFailed(task_etag(current.change_seq))
             raise NotFound("Task not found")

@@ -10,8 +10,19 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 
 
+def error_item(loc: list[str | int], msg: str, type_: str) -> dict[str, Any]:
+    """One item of a 422's `detail` list, in FastAPI's shape."""
+    return {"loc": loc, "msg": msg, "type": type_}
+
+
+def literal_message(choices: list[str]) -> str:
+    """Pydantic's message for a value that is none of `choices`."""
+    quoted = [f"'{choice}'" for choice in choices]
+    return f"Input should be {', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
 class RequestValidationError(APIException):
-    """A 422 whose items are already in the contract's `{loc, msg, type}` shape."""
+    """A 422 whose items are already in the contract's `{loc, msg, type}` shape (error_item)."""
 
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     default_detail = "Validation error"
@@ -19,6 +30,11 @@ class RequestValidationError(APIException):
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__()
         self.errors = errors
+
+    @classmethod
+    def at(cls, loc: list[str | int], msg: str, type_: str) -> "RequestValidationError":
+        """The 422 of one bad value."""
+        return cls([error_item(loc, msg, type_)])
 
 
 class Conflict(APIException):

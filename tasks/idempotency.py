@@ -22,24 +22,20 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .exceptions import Conflict, RequestValidationError
-from .models import IdempotencyRecord
+from .models import MAX_IDEMPOTENCY_KEY_LENGTH, IdempotencyRecord
+from .sql import cursor, execute, table
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"[\x20-\x7e]+")  # printable ASCII, space included
-MAX_KEY_LENGTH = 255
 TTL = "24 hours"
 # Never stored: the renderer sets it, and a replay sends the same bytes as JSON again.
 UNSTORED_HEADERS = {"content-type", "content-length", "vary", "allow"}
-
-
-def _table() -> str:
-    return connection.ops.quote_name(IdempotencyRecord._meta.db_table)
 
 
 def request_key(request: Request) -> str | None:
@@ -49,12 +45,12 @@ def request_key(request: Request) -> str | None:
         return None
     problem = (
         ("string_too_short", "String should have at least 1 character") if not key else
-        ("string_too_long", f"String should have at most {MAX_KEY_LENGTH} characters") if len(key) > MAX_KEY_LENGTH else
+        ("string_too_long", f"String should have at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters") if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH else
         None if KEY_PATTERN.fullmatch(key) else
         ("string_pattern_mismatch", "String should contain only printable ASCII characters")
     )
     if problem:
-        raise RequestValidationError([{"loc": ["header", HEADER], "msg": problem[1], "type": problem[0]}])
+        raise RequestValidationError.at(["header", HEADER], problem[1], problem[0])
     return key
 
 
@@ -76,60 +72,56 @@ def lock_id(user_id: str, key: str) -> int:
 def run_once(request: Request, user_id: str, key: str, create: Callable[[], Response]) -> Response:
     """Answer a keyed POST: replay its stored answer, refuse it, or run `create` and store."""
     digest = fingerprint(request)  # parses the body first: 400/413/415 come before 409/422
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), cursor() as keyed:
         # One statement: its snapshot predates the lock, so a record committed in between
         # can be missed here; save() then finds it and refuses (409), never a second create.
-        cursor.execute(
+        keyed.execute(
             f"SELECT pg_try_advisory_xact_lock(%s), r.fingerprint, r.status, r.headers, r.body "
-            f"FROM (SELECT) one LEFT JOIN {_table()} r ON r.user_id = %s AND r.key = %s "
+            f"FROM (SELECT) one LEFT JOIN {table(IdempotencyRecord)} r ON r.user_id = %s AND r.key = %s "
             f"AND r.created_at > STATEMENT_TIMESTAMP() - INTERVAL '{TTL}'",
             [lock_id(user_id, key), user_id, key],
         )
-        locked, stored_digest, status, headers, body = cursor.fetchone()
+        locked, stored_digest, status, headers, body = keyed.fetchone()
         if not locked:
             raise Conflict(f"A request with this {HEADER} is still in progress; retry shortly")
         if stored_digest is not None:
             return _replay(bytes(stored_digest) == digest, status, headers, body)
         response = create()  # an error raises: the rollback leaves no task and no record
-        _save(cursor, request, user_id, key, digest, response)
+        _save(keyed, request, user_id, key, digest, response)
         return response
 
 
 def _replay(same_request: bool, status: int, headers: Any, body: bytes) -> Response:
     if not same_request:
-        raise RequestValidationError([{
-            "loc": ["header", HEADER],
-            "msg": f"This {HEADER} was already used for a different request (method, route or body)",
-            "type": "idempotency_key_reused",
-        }])
+        raise RequestValidationError.at(["header", HEADER],
+                                        f"This {HEADER} was already used for a different request (method, route or body)",
+                                        "idempotency_key_reused")
     stored = orjson.loads(headers) if isinstance(headers, (str, bytes)) else headers
     # A Fragment is written out verbatim by the renderer: the bytes of the first answer.
     return Response(orjson.Fragment(bytes(body)), status=status, headers={**stored, REPLAYED_HEADER: "true"})
 
 
-def _save(cursor: Any, request: Request, user_id: str, key: str, digest: bytes, response: Response) -> None:
+def _save(keyed: Any, request: Request, user_id: str, key: str, digest: bytes, response: Response) -> None:
     body = request.accepted_renderer.render(response.data)
     headers = {name: value for name, value in response.items() if name.lower() not in UNSTORED_HEADERS}
-    table = _table()
+    records = table(IdempotencyRecord)
     # Overwrites only an expired record; a live one here means the lookup's snapshot missed
     # a concurrent commit (see run_once): roll back this create and say "in progress".
-    cursor.execute(
-        f"INSERT INTO {table} (user_id, key, fingerprint, status, headers, body, created_at) "
+    keyed.execute(
+        f"INSERT INTO {records} (user_id, key, fingerprint, status, headers, body, created_at) "
         f"VALUES (%s, %s, %s, %s, %s::jsonb, %s, STATEMENT_TIMESTAMP()) "
         f"ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, "
         f"headers = EXCLUDED.headers, body = EXCLUDED.body, created_at = EXCLUDED.created_at "
-        f"WHERE {table}.created_at <= STATEMENT_TIMESTAMP() - INTERVAL '{TTL}'",
+        f"WHERE {records}.created_at <= STATEMENT_TIMESTAMP() - INTERVAL '{TTL}'",
         [user_id, key, digest, response.status_code, orjson.dumps(headers).decode(), body],
     )
-    if cursor.rowcount != 1:
+    if keyed.rowcount != 1:
         raise Conflict(f"A request with this {HEADER} is still in progress; retry shortly")
 
 
 def purge_expired() -> int:
     """Delete the records older than 24 hours (lookups already ignore them); returns how many."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {_table()} WHERE created_at <= STATEMENT_TIMESTAMP() - INTERVAL '{TTL}'")
-        return cursor.rowcount
+    return execute(f"DELETE FROM {table(IdempotencyRecord)} WHERE created_at <= STATEMENT_TIMESTAMP() - INTERVAL '{TTL}'")
 
 
 def idempotent(create: Callable[..., Response]) -> Callable[..., Response]:

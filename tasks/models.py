@@ -1,37 +1,23 @@
-"""The Task model and the queries every interface (API, admin, commands) goes through."""
-from typing import TYPE_CHECKING, Any
-
-from django.db import connections, models, transaction
+"""The models, their choices and the ORM queries every interface (API, admin, commands)
+goes through. Raw SQL lives apart (tasks.sql; a task's row: tasks.rows)."""
+from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
-
-from .db import parse_timestamps_in_c
-from .rendering import NOW, TAGS_TABLE, TASK_TAGS_TABLE, TASKS_TABLE, task_columns, task_of
-
-if TYPE_CHECKING:
-    from .listing import ListQuery
 
 # The contract's `sub`: at most 255 characters. The width of every column holding one
 # (Task.user_id, Owner) and the limit authentication and the owner directory apply.
 MAX_SUBJECT_LENGTH = 255
-# PostgreSQL's bigint: a larger task_id can name no row (404, never a 500).
-MAX_TASK_ID = 2**63 - 1
-# The fields a client (or the admin) may write with apply_changes; a moment (due_date,
+# PostgreSQL's bigint: a larger task or tag id can name no row (404, never a 500).
+MAX_ID = 2**63 - 1
+# A tag's name: 1-50 characters (varchar(50) and tags_name_not_empty).
+MAX_TAG_NAME_LENGTH = 50
+# An Idempotency-Key header: 1-255 printable ASCII characters (tasks.idempotency).
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# The fields a client (or the admin) may write (tasks.rows); a moment (due_date,
 # recurrence_end_date) is written as its two columns, value and kind.
 WRITABLE_FIELDS = frozenset({"title", "description", "is_completed", "priority", "due_date",
                              "recurrence_pattern", "recurrence_end_date"})
 MOMENT_FIELDS = frozenset({"due_date", "recurrence_end_date"})
-
-
-def column_values(changes: dict[str, Any]) -> dict[str, Any]:
-    """Field values as column values: a moment (value, kind) becomes its two columns."""
-    columns: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name in MOMENT_FIELDS:
-            columns[name], columns[f"{name}_kind"] = value
-        else:
-            columns[name] = value
-    return columns
 
 
 class TaskQuerySet(models.QuerySet["Task"]):
@@ -41,101 +27,6 @@ class TaskQuerySet(models.QuerySet["Task"]):
 
     def newest_first(self) -> "TaskQuerySet":
         return self.order_by("-created_at", "-id")
-
-    def listed(self, user_id: str, query: "ListQuery | None" = None) -> list[dict[str, Any]]:
-        """A user's tasks as the API shows them, filtered and sorted (newest first by default)."""
-        from .listing import ListQuery, select_rows
-
-        with connections[self.db].cursor() as cursor:
-            parse_timestamps_in_c(cursor.cursor)  # 2,000 timestamps in a list of 1,000
-            return select_rows(cursor, user_id, query or ListQuery())
-
-    def newest_rows(self, user_id: str) -> list[dict[str, Any]]:
-        """All of a user's tasks, newest first (export_user)."""
-        return self.listed(user_id)
-
-    # The single-row operations name their owner, so no caller can forget it: the task
-    # of another user is the same 404 as no task. Each is one fixed SQL statement:
-    # Django's query compiler cost more than the database did for these (bench/RESULTS.md).
-    def row(self, user_id: str, task_id: int) -> dict[str, Any] | None:
-        """One task as the API shows it (tasks.rendering), or None."""
-        return self._one(f"SELECT {task_columns('t')} FROM {_table()} t WHERE t.id = %s AND t.user_id = %s", [task_id, user_id])
-
-    def create_row(self, user_id: str, fields: dict[str, Any]) -> dict[str, Any]:
-        """Insert a task (tags apart: tasks.tagging) and answer it as the API shows it."""
-        columns = {"user_id": user_id, **column_values(fields)}
-        names = ", ".join(columns)
-        placeholders = ", ".join(["%s"] * len(columns))
-        row = self._one(
-            f"INSERT INTO {_table()} AS t ({names}) VALUES ({placeholders}) RETURNING {task_columns('t')}",
-            list(columns.values()),
-        )
-        assert row is not None
-        return row
-
-    def apply_changes(self, user_id: str, task_id: int, changes: dict[str, Any], touch: bool = False) -> dict[str, Any] | None:
-        """Write the fields of `changes` that differ; return the task as it then stands.
-
-        One UPDATE that names only the given columns, so concurrent changes of other
-        fields are never overwritten by a stale copy; a change that alters nothing
-        writes nothing and leaves `updated_at` alone (the row is then read instead, within
-        the same statement). `touch` writes `updated_at` even so: the task's tags changed.
-        """
-        if not changes.keys() <= WRITABLE_FIELDS:
-            raise ValueError(f"Not writable: {sorted(changes.keys() - WRITABLE_FIELDS)}")
-        if not changes and not touch:
-            return self.row(user_id, task_id)
-        columns = column_values(changes)
-        assignments = "".join(f"{name} = %s, " for name in columns)
-        differs = "TRUE" if touch else " OR ".join(f"t.{name} IS DISTINCT FROM %s" for name in columns)
-        values = list(columns.values())
-        table = _table()
-        return self._one(
-            f"WITH updated AS (UPDATE {table} t SET {assignments}updated_at = {NOW} "
-            f"WHERE t.id = %s AND t.user_id = %s AND ({differs}) RETURNING {task_columns('t')}) "
-            f"SELECT * FROM updated UNION ALL SELECT {task_columns('t')} FROM {table} t "
-            f"WHERE t.id = %s AND t.user_id = %s AND NOT EXISTS (SELECT FROM updated)",
-            [*values, task_id, user_id, *([] if touch else values), task_id, user_id],
-        )
-
-    def delete_one(self, user_id: str, task_id: int) -> bool:
-        """Delete one task with one DELETE (Django's delete() wraps it in a transaction,
-        two more round trips, for cascades that the database does itself: task_tags)."""
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_table()} WHERE id = %s AND user_id = %s", [task_id, user_id])
-            return cursor.rowcount > 0
-
-    def set_completion(self, is_completed: bool) -> list[int]:
-        """Set `is_completed` on these tasks; return the ids that really changed.
-
-        Rows already in that state are not written, so their `updated_at` stays put.
-        """
-        with transaction.atomic():
-            changing = self.exclude(is_completed=is_completed).order_by("pk").select_for_update()
-            owners = dict(changing.values_list("pk", "user_id"))
-            # The triggers take each owner's change lock in row order; across owners take
-            # them first, in one order (tasks.sync), or two bulk changes could deadlock.
-            lock_change_sequences(set(owners.values()))
-            self.model.objects.filter(pk__in=owners).update(is_completed=is_completed, updated_at=Now())
-        return list(owners)
-
-    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        return None if row is None else task_of(row)
-
-
-def _table() -> str:
-    """The tasks table, quoted, as the model names it (never a literal in SQL)."""
-    return connections["default"].ops.quote_name(Task._meta.db_table)
-
-
-def lock_change_sequences(user_ids: set[str]) -> None:
-    """Take these users' change-sequence locks (migration 0005) in one global order."""
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(1952, h) FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest(%s::text[]) AS u) "
-                       "AS hashes ORDER BY h", [sorted(user_ids)])
 
 
 class Priority(models.TextChoices):
@@ -188,7 +79,7 @@ class Task(models.Model):
     objects = TaskQuerySet.as_manager()
 
     class Meta:
-        db_table = TASKS_TABLE
+        db_table = "tasks"
         indexes = [
             models.Index(fields=["user_id", "-created_at", "-id"], name="tasks_user_newest"),
             # The admin's changelist: its ordering, and its "created" date filter.
@@ -227,13 +118,13 @@ class Task(models.Model):
 class Tag(models.Model):
     """A user's tag; per user like tasks (no foreign key to any user table)."""
 
-    user_id = models.CharField(max_length=255)
-    name = models.CharField(max_length=50)
+    user_id = models.CharField(max_length=MAX_SUBJECT_LENGTH)
+    name = models.CharField(max_length=MAX_TAG_NAME_LENGTH)
     color = models.CharField(max_length=7, null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
-        db_table = TAGS_TABLE
+        db_table = "tags"
         constraints = [
             models.UniqueConstraint(fields=["user_id", "name"], name="tags_user_name_unique"),
             # 1..50 characters: varchar(50) bounds the top, this the bottom.
@@ -252,7 +143,7 @@ class TaskTag(models.Model):
     added by migration 0004: Django 5.2 cascades only in Python, and the task and tag
     routes delete with one raw DELETE)."""
 
-    user_id = models.CharField(max_length=255)
+    user_id = models.CharField(max_length=MAX_SUBJECT_LENGTH)
     # No index of their own: the unique (task, tag) serves "tags of a task", and
     # task_tags_tag_task "tasks of a tag" (the tags filter, tag deletion).
     task = models.ForeignKey(Task, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="tag_links")
@@ -260,11 +151,11 @@ class TaskTag(models.Model):
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
-        db_table = TASK_TAGS_TABLE
+        db_table = "task_tags"
         constraints = [models.UniqueConstraint(fields=["task", "tag"], name="task_tags_task_tag_unique")]
         indexes = [
             models.Index(fields=["tag", "task"], name="task_tags_tag_task"),
-            # The list's tags: all of one user's links in one index range (tasks.rendering).
+            # The list's tags: all of one user's links in one index range (tasks.sql).
             models.Index(fields=["user_id", "task"], name="task_tags_user_task"),
         ]
 
@@ -293,7 +184,7 @@ class TaskSyncState(models.Model):
     """Where a user's change feed begins (tasks.sync): tombstones up to `horizon_seq`
     have been purged (or the user was), so sync tokens below it are expired (410)."""
 
-    user_id = models.CharField(max_length=255, primary_key=True)
+    user_id = models.CharField(max_length=MAX_SUBJECT_LENGTH, primary_key=True)
     horizon_seq = models.BigIntegerField(db_default=0)
 
     class Meta:
@@ -306,7 +197,7 @@ class TaskSyncState(models.Model):
 class TaskTombstone(models.Model):
     """A deleted task, kept TOMBSTONE_DAYS so syncing clients learn of the deletion."""
 
-    user_id = models.CharField(max_length=255)
+    user_id = models.CharField(max_length=MAX_SUBJECT_LENGTH)
     task_id = models.BigIntegerField()
     change_seq = models.BigIntegerField()
     deleted_at = models.DateTimeField(db_default=Now(), editable=False)
@@ -327,8 +218,8 @@ class IdempotencyRecord(models.Model):
     same answer instead of a second create (tasks.idempotency)."""
 
     pk = models.CompositePrimaryKey("user_id", "key")
-    user_id = models.CharField(max_length=255)
-    key = models.CharField(max_length=255)
+    user_id = models.CharField(max_length=MAX_SUBJECT_LENGTH)
+    key = models.CharField(max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
     # sha256 of method, route and canonical JSON body: the same key with another request is a 422.
     fingerprint = models.BinaryField()
     status = models.PositiveSmallIntegerField()

@@ -1,7 +1,7 @@
 """Due dates as the contract takes them: an instant, a floating wall-clock time, or a date.
 
 Stored as a timestamptz (sortable as is: a floating time and a date are stored as if
-they were UTC) plus the kind, which tasks.rendering uses to show each back the way it
+they were UTC) plus the kind, which tasks.sql uses to show each back the way it
 was given.
 """
 import datetime

@@ -13,14 +13,14 @@ import struct
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.http import QueryDict
 from django.utils.crypto import salted_hmac
 from rest_framework.exceptions import APIException
 
-from .db import parse_timestamps_in_c
 from .exceptions import RequestValidationError
 from .models import Task, TaskSyncState, TaskTombstone
-from .rendering import TASK_FIELDS, task_columns, task_of
+from .params import limit_errors
+from .sql import TASK_FIELDS, execute, execute_all, execute_one, table, task_columns, task_of
 
 MAX_LIMIT = 1000
 _TOKEN = struct.Struct(">BQ")  # format version, change number
@@ -41,6 +41,7 @@ def _mac(user_id: str, payload: bytes) -> bytes:
     return salted_hmac("tasks.sync.token", user_id.encode() + b"\0" + payload).digest()[:_MAC_BYTES]
 
 
+INVALID_TOKEN = "Value error, Invalid sync token"
 # Every string of this shape decodes to a version-1 token (base64url of 25 bytes, the first
 # 0x01): one we did not issue for this user fails its MAC and is a 410, anything else a 422.
 TOKEN_PATTERN = r"^A[Q-Za-f][A-Za-z0-9_-]{32}$"
@@ -57,52 +58,41 @@ def read_token(user_id: str, token: str) -> int:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         version, seq = _TOKEN.unpack(raw[: _TOKEN.size])
     except (ValueError, struct.error):
-        raise _query_error("since", "Value error, Invalid sync token", "value_error") from None
+        raise RequestValidationError.at(["query", "since"], INVALID_TOKEN, "value_error") from None
     if version != _TOKEN_VERSION or len(raw) != _TOKEN.size + _MAC_BYTES:
-        raise _query_error("since", "Value error, Invalid sync token", "value_error")
+        raise RequestValidationError.at(["query", "since"], INVALID_TOKEN, "value_error")
     if not hmac.compare_digest(raw[_TOKEN.size:], _mac(user_id, raw[: _TOKEN.size])):
         raise SyncTokenExpired()
     return seq
 
 
-def _query_error(name: str, msg: str, type_: str) -> RequestValidationError:
-    return RequestValidationError([{"loc": ["query", name], "msg": msg, "type": type_}])
+def parse_limit(params: QueryDict) -> int:
+    """`limit`, 1..1000 (default 1000), by the list's grammar (tasks.params)."""
+    limit, errors = limit_errors(params, MAX_LIMIT)
+    if errors:
+        raise RequestValidationError(errors)
+    return MAX_LIMIT if limit is None else limit
 
 
-def parse_limit(raw: str | None) -> int:
-    """`limit`, 1..1000 (default 1000), with Pydantic's error names at ["query", "limit"]."""
-    if raw is None:
-        return MAX_LIMIT
-    if not raw.isascii() or not raw.isdigit():
-        raise _query_error("limit", "Input should be a valid integer, unable to parse string as an integer", "int_parsing")
-    value = int(raw)
-    if value < 1:
-        raise _query_error("limit", "Input should be greater than or equal to 1", "greater_than_equal")
-    if value > MAX_LIMIT:
-        raise _query_error("limit", f"Input should be less than or equal to {MAX_LIMIT}", "less_than_equal")
-    return value
-
-
-# --- The feed --------------------------------------------------------------------------------
-def sync_version_sql() -> str:
+# --- The owner's place in the sequence, and the feed -------------------------------------------
+def owner_version_sql(user: str = "%s") -> str:
     """The owner's latest change number (task or tombstone) and horizon, as scalar
-    subqueries taking the user id three times: evaluated once per statement, in its
-    snapshot, so a list and its ETag always describe the same moment. The horizon
-    counts because a purge of tombstones can lower the latest number again."""
-    quote = connection.ops.quote_name
-    tasks, tombstones, state = (quote(m._meta.db_table) for m in (Task, TaskTombstone, TaskSyncState))
-    return (f"GREATEST((SELECT max(change_seq) FROM {tasks} WHERE user_id = %s), "
-            f"(SELECT max(change_seq) FROM {tombstones} WHERE user_id = %s)), "
-            f"(SELECT horizon_seq FROM {state} WHERE user_id = %s)")
+    subqueries naming the user (`user`, a placeholder) three times: evaluated once per
+    statement, in its snapshot, so a list and its ETag, or the feed and its `next`,
+    always describe the same moment. The horizon counts because a purge of tombstones
+    can lower the latest number again."""
+    tasks, tombstones, state = table(Task), table(TaskTombstone), table(TaskSyncState)
+    return (f"GREATEST((SELECT max(change_seq) FROM {tasks} WHERE user_id = {user}), "
+            f"(SELECT max(change_seq) FROM {tombstones} WHERE user_id = {user})), "
+            f"(SELECT horizon_seq FROM {state} WHERE user_id = {user})")
 
 
 def _changes_sql() -> str:
-    quote = connection.ops.quote_name
-    tasks, tombstones, state = (quote(m._meta.db_table) for m in (Task, TaskTombstone, TaskSyncState))
+    tasks, tombstones = table(Task), table(TaskTombstone)
     # A tombstone row has the same columns: its id where the task's is, NULL elsewhere.
     nulls = ", ".join("NULL" for _ in TASK_FIELDS[1:])
     # One statement, so one snapshot: the latest number, the horizon and the rows agree,
-    # and `next` never skips or repeats a change. The LEFT JOINs keep the first row when
+    # and `next` never skips or repeats a change. The LEFT JOIN keeps the first row when
     # nothing changed.
     return (
         f"WITH changed AS ("
@@ -112,20 +102,16 @@ def _changes_sql() -> str:
         f"SELECT change_seq, true, task_id, {nulls}, change_seq FROM {tombstones} "
         f"WHERE %(tombstones)s AND user_id = %(user)s AND change_seq > %(since)s "
         f"ORDER BY seq LIMIT %(limit)s) "
-        f"SELECT GREATEST((SELECT max(change_seq) FROM {tasks} WHERE user_id = %(user)s), "
-        f"(SELECT max(change_seq) FROM {tombstones} WHERE user_id = %(user)s)), state.horizon_seq, changed.* "
-        f"FROM (SELECT) AS one LEFT JOIN {state} AS state ON state.user_id = %(user)s "
-        f"LEFT JOIN changed ON true ORDER BY changed.seq"
+        f"SELECT {owner_version_sql('%(user)s')}, changed.* "
+        f"FROM (SELECT) AS one LEFT JOIN changed ON true ORDER BY changed.seq"
     )
 
 
 def changes(user_id: str, since: str | None, limit: int) -> dict[str, Any]:
     """The body of GET /changes: every task (no `since`) or what changed after `since`."""
     after = read_token(user_id, since) if since is not None else 0
-    with connection.cursor() as cursor:
-        parse_timestamps_in_c(cursor.cursor)  # up to 2,000 timestamps
-        cursor.execute(_changes_sql(), {"user": user_id, "since": after, "limit": limit + 1, "tombstones": since is not None})
-        rows = cursor.fetchall()
+    rows = execute_all(_changes_sql(), {"user": user_id, "since": after, "limit": limit + 1, "tombstones": since is not None},
+                       many_rows=True)  # up to 2,000 timestamps
     latest, horizon = rows[0][0] or 0, rows[0][1] or 0
     if since is not None and after < horizon:
         raise SyncTokenExpired()  # tombstones after it may have been purged
@@ -138,14 +124,10 @@ def changes(user_id: str, since: str | None, limit: int) -> dict[str, Any]:
     return {"changes": items, "next": issue_token(user_id, next_seq), "more": more}
 
 
-def version(user_id: str) -> tuple[int | None, int | None] | None:
-    """The owner's (latest change number, horizon): what a list's ETag is made of, read
-    alone when a client revalidates (tasks.conditional). None when there is no change to
-    remember at all (the list is then empty)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {sync_version_sql()}", [user_id, user_id, user_id])
-        row = cursor.fetchone()
-    return None if row[0] is None else (row[0], row[1])
+def lock_change_sequences(user_ids: set[str]) -> None:
+    """Take these users' change-sequence locks (migration 0005) in one global order."""
+    execute("SELECT pg_advisory_xact_lock(1952, h) FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest(%s::text[]) AS u) "
+            "AS hashes ORDER BY h", [sorted(user_ids)])
 
 
 # --- Retention -----------------------------------------------------------------------------
@@ -153,17 +135,15 @@ def purge_expired_tombstones() -> int:
     """Delete tombstones older than TOMBSTONE_DAYS and raise each owner's horizon past
     them (older tokens then get 410), in one statement. Safe to run at any time, also
     twice at once: writers never touch the horizon rows, so nobody waits on a writer."""
-    quote = connection.ops.quote_name
-    tombstones, state = quote(TaskTombstone._meta.db_table), quote(TaskSyncState._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH purged AS (DELETE FROM {tombstones} "
-            f"WHERE deleted_at < statement_timestamp() - make_interval(days => %s) RETURNING user_id, change_seq), "
-            f"horizons AS (SELECT user_id, max(change_seq) AS seq, count(*) AS n FROM purged GROUP BY user_id), "
-            f"raised AS (INSERT INTO {state} AS state (user_id, horizon_seq) SELECT user_id, seq FROM horizons "
-            f"ORDER BY user_id ON CONFLICT (user_id) DO UPDATE SET horizon_seq = GREATEST(state.horizon_seq, excluded.horizon_seq)) "
-            f"SELECT coalesce(sum(n), 0) FROM horizons", [settings.TOMBSTONE_DAYS])
-        return int(cursor.fetchone()[0])
+    row = execute_one(
+        f"WITH purged AS (DELETE FROM {table(TaskTombstone)} "
+        f"WHERE deleted_at < statement_timestamp() - make_interval(days => %s) RETURNING user_id, change_seq), "
+        f"horizons AS (SELECT user_id, max(change_seq) AS seq, count(*) AS n FROM purged GROUP BY user_id), "
+        f"raised AS (INSERT INTO {table(TaskSyncState)} AS state (user_id, horizon_seq) SELECT user_id, seq FROM horizons "
+        f"ORDER BY user_id ON CONFLICT (user_id) DO UPDATE SET horizon_seq = GREATEST(state.horizon_seq, excluded.horizon_seq)) "
+        f"SELECT coalesce(sum(n), 0) FROM horizons", [settings.TOMBSTONE_DAYS])
+    assert row is not None
+    return int(row[0])
 
 
 def remembers(user_id: str) -> bool:
@@ -176,8 +156,6 @@ def forget_user(user_id: str) -> None:
     horizon row past every number they had, so a token issued before cannot be used
     to sync "nothing changed" over the purge: it gets 410."""
     TaskTombstone.objects.filter(user_id=user_id).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(TaskSyncState._meta.db_table)} AS state (user_id, horizon_seq) "
+    execute(f"INSERT INTO {table(TaskSyncState)} AS state (user_id, horizon_seq) "
             f"VALUES (%s, nextval('task_change_seq')) ON CONFLICT (user_id) DO UPDATE SET horizon_seq = excluded.horizon_seq",
             [user_id])

@@ -33,7 +33,7 @@ urlpatterns = [
     re_path(
         r"^api/(?P<user_id>[^/]+)/tags/(?P<tag_id>[^/]+)/?$", TagViewSet.as_view({"delete": "destroy"}), name="tag-detail"
     ),
-    # Anything else under /api/ is a JSON 404, after authentication like every API route.
     re_path(r"^api/(?P<user_id>[^/]+)/changes/?$", ChangesView.as_view(), name="task-changes"),
+    # Anything else under /api/ is a JSON 404, after authentication like every API route.
     re_path(r"^api(?:/.*)?$", ApiNotFoundView.as_view(), name="api-not-found"),
 ]

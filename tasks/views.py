@@ -1,10 +1,9 @@
 """The contract's rows: /api/{user_id}/tasks[/{task_id}[/complete|/tags[/{tag_id}]]],
 /api/{user_id}/tags[/{tag_id}], plus health."""
-import re
 from typing import Any
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_view
 from rest_framework import mixins, viewsets
@@ -18,33 +17,18 @@ from . import recurrence, sync, tagging
 from .conditional import (if_match_holds, if_match_versions, list_etag, list_query, none_match,
                           not_modified_if_matching, task_etag, with_etag)
 from .deadlines import database
-from .exceptions import RequestValidationError, ServiceUnavailable
+from .exceptions import ServiceUnavailable
 from .idempotency import idempotent
-from .keyset import list_page, parse_list_request
-from .models import MAX_TASK_ID, Task
+from .listing import list_page, list_version, parse_list_request
+from .models import MAX_ID, Task
 from .owners import record_owner
+from .params import path_id
 from .permissions import IsPathOwner
-from .rendering import TaskRow
-from .schema import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, ObjectListSchema, TaskSchema
+from .rows import delete_task, task_row
+from .sql import TaskRow, execute
+from .openapi import CHANGES, HEALTH, READINESS, TAG_OPERATIONS, TASK_OPERATIONS, ObjectListSchema, TaskSchema
 from .serializers import TaskSerializer, TagSerializer, TaskTagSerializer
 from .writes import create_task, update_task
-
-INTEGER = re.compile(r"[+-]?[0-9]+")
-INT_PARSING_MESSAGE = "Input should be a valid integer, unable to parse string as an integer"
-
-
-def task_pk(raw: str, name: str = "task_id") -> int | None:
-    """The integer in the path; None when no row can have it (zero, negative, beyond
-    bigint), so `pk and query(pk)` is None for those without asking the database."""
-    # ASCII digits only: Python's int() would also take "１", " 1" and "1_0".
-    if not INTEGER.fullmatch(raw):
-        raise RequestValidationError([{"loc": ["path", name], "msg": INT_PARSING_MESSAGE, "type": "int_parsing"}])
-    digits = raw.lstrip("+-").lstrip("0")
-    if raw.startswith("-") or not digits or len(digits) > len(str(MAX_TASK_ID)):
-        return None
-    value = int(digits)
-    return value if value <= MAX_TASK_ID else None
-
 
 def found(task: TaskRow | None, status: int = 200) -> Response:
     """The task as it is, with its ETag, or the contract's 404 (no such task, or not yours)."""
@@ -94,7 +78,7 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
         if "If-None-Match" in request.headers:
             # Revalidation without reading a task: the owner's sequence position alone
             # says whether this list can have changed.
-            etag = list_etag(user_id, sync.version(user_id), shape, asked)
+            etag = list_etag(user_id, list_version(user_id), shape, asked)
             if none_match(request, etag):
                 return with_etag(Response(status=304), etag)
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
@@ -106,8 +90,8 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes
         # (tests/test_task_rows.py) at about twice the cost.
-        pk = task_pk(task_id)
-        return found(pk and Task.objects.row(user_id, pk))
+        pk = path_id(task_id, "task_id")
+        return found(pk and task_row(user_id, pk))
 
     @idempotent
     def create(self, request: Request, user_id: str) -> Response:
@@ -123,22 +107,22 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
         return self.partial_update(request, user_id, task_id)
 
     def partial_update(self, request: Request, user_id: str, task_id: str) -> Response:
-        pk = task_pk(task_id)
+        pk = path_id(task_id, "task_id")
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         with if_match_holds(user_id, pk, if_match_versions(request)):
             return found(pk and update_task(user_id, pk, dict(serializer.validated_data)))
 
     def destroy(self, request: Request, user_id: str, task_id: str) -> Response:
-        pk = task_pk(task_id)
+        pk = path_id(task_id, "task_id")
         with if_match_holds(user_id, pk, if_match_versions(request)):
-            if pk is None or not Task.objects.delete_one(user_id, pk):
+            if pk is None or not delete_task(user_id, pk):
                 raise NotFound("Task not found")
         return Response(status=204)
 
     @action(detail=True, methods=["patch"])
     def complete(self, request: Request, user_id: str, task_id: str) -> Response:
-        pk = task_pk(task_id)
+        pk = path_id(task_id, "task_id")
         with if_match_holds(user_id, pk, if_match_versions(request)):
             return found(pk and recurrence.toggle(user_id, pk))
 
@@ -164,7 +148,7 @@ class TagViewSet(viewsets.ViewSet):
 
     @TAG_OPERATIONS["destroy"]
     def destroy(self, request: Request, user_id: str, tag_id: str) -> Response:
-        pk = task_pk(tag_id, "tag_id")
+        pk = path_id(tag_id, "tag_id")
         if pk is None or not tagging.delete_tag(user_id, pk):
             raise NotFound("Tag not found")
         return Response(status=204)
@@ -177,17 +161,17 @@ class TaskTagViewSet(viewsets.ViewSet):
 
     @TAG_OPERATIONS["attach"]
     def create(self, request: Request, user_id: str, task_id: str) -> Response:
-        pk = task_pk(task_id)
+        pk = path_id(task_id, "task_id")
         serializer = TaskTagSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         tag_id = serializer.validated_data["tag_id"]
         with if_match_holds(user_id, pk, if_match_versions(request)):
-            return found(tagging.add_task_tag(user_id, pk, tag_id if 0 < tag_id <= MAX_TASK_ID else None), status=201)
+            return found(tagging.add_task_tag(user_id, pk, tag_id if 0 < tag_id <= MAX_ID else None), status=201)
 
     @TAG_OPERATIONS["detach"]
     def destroy(self, request: Request, user_id: str, task_id: str, tag_id: str) -> Response:
-        pk = task_pk(task_id)
-        tag_pk = task_pk(tag_id, "tag_id")
+        pk = path_id(task_id, "task_id")
+        tag_pk = path_id(tag_id, "tag_id")
         with if_match_holds(user_id, pk, if_match_versions(request)):
             tagging.remove_task_tag(user_id, pk, tag_pk)
         return Response(status=204)
@@ -200,7 +184,7 @@ class ChangesView(UnlinkedResponseMixin, APIView):
 
     @CHANGES
     def get(self, request: Request, user_id: str) -> Response:
-        limit = sync.parse_limit(request.query_params.get("limit"))
+        limit = sync.parse_limit(request.query_params)
         return Response(sync.changes(user_id, request.query_params.get("since"), limit))
 
 
@@ -232,8 +216,7 @@ class ReadinessView(APIView):
     @READINESS
     def get(self, request: Request) -> Response:
         try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
+            execute("SELECT 1")
         except (OperationalError, InterfaceError) as exc:
             database.failed(exc)  # one line per outage, however often the platform probes
             raise ServiceUnavailable("Database unavailable") from exc

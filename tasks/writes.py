@@ -1,11 +1,15 @@
-"""What the task routes write: a create or an update with its tags and its completion,
-each in one transaction, answered as tasks.rendering shows the task."""
+"""What the task routes and the admin write: a create or an update with its tags and its
+completion, each in one transaction, answered as tasks.sql shows the task; and the
+admin's bulk completion."""
 from typing import Any
 
 from django.db import transaction
+from django.db.models.functions import Now
 
 from . import recurrence
-from .models import Task
+from .models import Task, TaskQuerySet
+from .rows import change_task, insert_task, task_row
+from .sync import lock_change_sequences
 from .tagging import set_task_tags
 
 
@@ -14,11 +18,11 @@ def create_task(user_id: str, fields: dict[str, Any]) -> dict[str, Any]:
     completed (no occurrence: nothing was completed)."""
     tags = fields.pop("tags", None)
     if not tags:
-        return Task.objects.create_row(user_id, fields)  # one INSERT: the common case
+        return insert_task(user_id, fields)  # one INSERT: the common case
     with transaction.atomic():
-        created = Task.objects.create_row(user_id, fields)
+        created = insert_task(user_id, fields)
         set_task_tags(user_id, created["id"], tags)
-        row = Task.objects.row(user_id, created["id"])
+        row = task_row(user_id, created["id"])
     assert row is not None
     return row
 
@@ -30,13 +34,26 @@ def update_task(user_id: str, task_id: int, changes: dict[str, Any]) -> dict[str
     tags = changes.pop("tags", None)
     completing = changes.get("is_completed") is True
     if tags is None and not completing:
-        return Task.objects.apply_changes(user_id, task_id, changes)  # one statement
+        return change_task(user_id, task_id, changes)  # one statement
     with transaction.atomic():
         retagged = tags is not None and set_task_tags(user_id, task_id, tags)
         if completing:
             changes.pop("is_completed")
-        row = Task.objects.apply_changes(user_id, task_id, changes, touch=retagged) if changes or retagged else None
+        row = change_task(user_id, task_id, changes, touch=retagged) if changes or retagged else None
         if completing:
             # After the other changes, so the next occurrence copies them.
             row = recurrence.complete(user_id, task_id) or row
-        return row or Task.objects.row(user_id, task_id)
+        return row or task_row(user_id, task_id)
+
+
+def set_completion(tasks: TaskQuerySet, is_completed: bool) -> list[int]:
+    """Set `is_completed` on these tasks (the admin's actions); return the ids that really
+    changed. Rows already in that state are not written, so their `updated_at` stays put."""
+    with transaction.atomic():
+        changing = tasks.exclude(is_completed=is_completed).order_by("pk").select_for_update()
+        owners = dict(changing.values_list("pk", "user_id"))
+        # The triggers take each owner's change lock in row order; across owners take
+        # them first, in one order (tasks.sync), or two bulk changes could deadlock.
+        lock_change_sequences(set(owners.values()))
+        Task.objects.filter(pk__in=owners).update(is_completed=is_completed, updated_at=Now())
+    return list(owners)

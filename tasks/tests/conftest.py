@@ -5,10 +5,7 @@ scopes its assertions to its own user ids (a fresh `sub` per test), never to the
 whole table.
 """
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,6 +20,8 @@ import requests
 from django.conf import settings
 from rest_framework.test import APIClient
 
+import launch
+from launch import free_port, procfile_command, stop_group  # also imported from here by the tests that start servers
 from taskflow import devdb
 from tasks.models import Task
 
@@ -95,18 +94,6 @@ def start_of_a_fresh_window(period: int, needed: float = 120.0) -> None:
 
 
 # --- The service as a platform starts it ------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def procfile_command(process_type: str) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process_type:
-            return command.strip()
-    raise LookupError(f"Procfile has no {process_type}: line")
 
 
 @dataclass
@@ -126,12 +113,7 @@ class WebServer:
         return self.session.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_group(self.process, timeout=20)
         self.session.close()
 
     def log_text(self) -> str:
@@ -139,19 +121,10 @@ class WebServer:
 
 
 def platform_env(database_url: str, **overrides: str) -> dict[str, str]:
-    """Only what a Procfile platform gives the process: the contract's variables and PATH."""
-    env = {
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "production",
-        "DJANGO_SECRET_KEY": "test-django-secret-key-" + "x" * 40,
-        "BETTER_AUTH_SECRET": PRODUCTION_SECRET,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CORS_ORIGINS": FRONTEND_ORIGIN,
-        "WEB_CONCURRENCY": "2",
-    }
-    env.update(overrides)
-    return {k: v for k, v in env.items() if v is not None}
+    """Only what a Procfile platform gives the process (launch.platform_env), with the
+    tests' secret and frontend origin, two workers."""
+    return launch.platform_env(database_url, PRODUCTION_SECRET, CORS_ORIGINS=FRONTEND_ORIGIN, WEB_CONCURRENCY="2",
+                               **overrides)
 
 
 def start_web(env: dict[str, str], tmp_dir: Path, wait_ready: bool = True) -> WebServer:

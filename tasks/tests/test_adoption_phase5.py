@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from .conftest import platform_env, start_web
-from .test_adoption import FASTAPI_ROWS, FASTAPI_SCHEMA, make_database, manage, schema_of, token_for  # noqa: F401
+from .test_adoption_fastapi import FASTAPI_ROWS, FASTAPI_SCHEMA, adopt_twice_beside_a_fresh_migrate, make_database, manage, schema_of, token_for  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -117,15 +117,10 @@ def ours(schema: dict[str, Any]) -> dict[str, Any]:
 def test_phase5_database_is_adopted_with_every_row_served_unchanged(phase5_database, make_database, tmp_path: Path):
     url = phase5_database
 
-    first, second = manage(url, "adopt_fastapi_db"), manage(url, "adopt_fastapi_db")
-    fresh = make_database("fresh5")
-    assert manage(fresh, "migrate", "--noinput").returncode == 0
+    first, second, fresh = adopt_twice_beside_a_fresh_migrate(url, make_database, "fresh5")
 
-    assert first.returncode == 0, first.stderr
-    assert "Adopted the FastAPI tasks table as tasks.0001_initial." in first.stdout
     assert "Moved the phase V priorities, due dates, recurrences, tags and task tags into place." in first.stdout
     assert "Left alone (not this service's tables): processed_events, reminders, users." in first.stdout
-    assert second.returncode == 0 and "already applied: nothing to adopt" in second.stdout
     assert "No migrations to apply." in second.stdout and "Moved the phase V" not in second.stdout
     assert ours(schema_of(url)) == ours(schema_of(fresh))
     with psycopg.connect(url) as conn:

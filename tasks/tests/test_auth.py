@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.exceptions import TokenError
 
-from tasks.authentication import BetterAuthToken
+from tasks.auth.authentication import BetterAuthToken
 
 pytestmark = pytest.mark.django_db
 

@@ -20,11 +20,12 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from tasks.authentication import BetterAuthJWTAuthentication
+from tasks.auth.authentication import BetterAuthJWTAuthentication
 from tasks.checks import check_jwks
 
 from .conftest import ROOT, free_port
-from .test_jwks_cache import FakeJWKS, public_jwk, source  # noqa: F401  # `source` is a fixture
+from .test_jwks_cache import FakeJWKS, source  # noqa: F401  # `source` is a fixture
+from .test_jwks_keys import public_jwk
 
 ORIGIN = "http://localhost:3000"
 _RSA = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # slow: make once

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from tasks.models import Task, TaskSyncState, TaskTombstone
 from tasks.sync import issue_token
+from tasks.writes import set_completion
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,9 @@ def test_limit_cuts_with_more_and_next_continues(api, make_task):
 
 @pytest.mark.parametrize(
     ("limit", "type_"),
-    [("0", "greater_than_equal"), ("1001", "less_than_equal"), ("x", "int_parsing"), ("-1", "int_parsing"), ("", "int_parsing")],
+    [("0", "greater_than_equal"), ("1001", "less_than_equal"), ("x", "int_parsing"), ("-1", "int_parsing"), ("", "int_parsing"),
+     # One grammar with the list's limit (tasks.params).
+     ("+5", "int_parsing"), (" 5", "int_parsing"), ("\uff15", "int_parsing"), ("9" * 5000, "less_than_equal")],
 )
 def test_bad_limit_is_422_at_query_limit(api, limit, type_):
     response = api.get("/api/user_a/changes", {"limit": limit})
@@ -144,7 +147,7 @@ def test_admin_bulk_completion_is_numbered(api, make_task):
     mine, theirs = make_task(), make_task(user_id="user_b")
     token = changes(api)["next"]
 
-    assert sorted(Task.objects.all().set_completion(True)) == sorted([mine.pk, theirs.pk])
+    assert sorted(set_completion(Task.objects.all(), True)) == sorted([mine.pk, theirs.pk])
 
     assert [c["id"] for c in changes(api, since=token)["changes"]] == [mine.pk]
 

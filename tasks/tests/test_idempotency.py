@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tasks.idempotency import lock_id
 from tasks.models import IdempotencyRecord, Task
 
 from .conftest import WebServer, sub_of
@@ -145,9 +144,15 @@ def test_after_24_hours_the_key_is_new_again_and_its_record_replaced(api):
 
 @pytest.mark.django_db
 def test_a_key_held_by_a_running_request_is_409_and_creates_nothing(api):
-    # Another transaction (another worker's request) holds the key's lock meanwhile.
+    # Another transaction (another worker's request) holds the key's lock meanwhile. The
+    # lock key is derived here in SQL, from the documented rule (the first 8 bytes of
+    # sha256("idempotency\0<user>\0<key>"), big-endian, signed), not with tasks.idempotency's
+    # own function: a wrong derivation there must make this test fail.
     with psycopg.connect(_url(), autocommit=False) as other:
-        other.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id("user_a", "busy")])
+        other.execute(
+            "SELECT pg_advisory_xact_lock(('x' || encode(substring(sha256("
+            "convert_to('idempotency', 'UTF8') || '\\x00'::bytea || convert_to(%s, 'UTF8') || '\\x00'::bytea "
+            "|| convert_to(%s, 'UTF8')) FROM 1 FOR 8), 'hex'))::bit(64)::bigint)", ["user_a", "busy"])
         response = post(api, {"title": "t"}, key="busy")
 
     assert response.status_code == 409

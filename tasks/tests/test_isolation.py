@@ -30,30 +30,30 @@ def attempt(api: APIClient, method: str, path: str, body: Any, user: str, task: 
     return api.generic(method, path.format(user=user, task=task.id), data=data, content_type="application/json")
 
 
-@pytest.mark.parametrize("method, path, body", ROUTES)
-def test_another_users_path_is_forbidden_and_changes_nothing(api: APIClient, make_task: Callable, method: str,
-                                                             path: str, body: Any) -> None:
+def assert_refused_and_nothing_changed(api: APIClient, make_task: Callable, method: str, path: str, body: Any,
+                                       user: str, status: int, detail: str) -> None:
+    """B's task, reached at `user`'s path: answered `status` + `detail`, and B's rows unchanged."""
     task = make_task(user_id="user_b", title="B's task")
     before = snapshot("user_b")
 
-    response = attempt(api, method, path, body, user="user_b", task=task)
+    response = attempt(api, method, path, body, user=user, task=task)
 
-    assert response.status_code == 403
-    assert response.json() == {"detail": "You may only access your own tasks"}
+    assert response.status_code == status
+    assert response.json() == {"detail": detail}
     assert snapshot("user_b") == before
+
+
+@pytest.mark.parametrize("method, path, body", ROUTES)
+def test_another_users_path_is_forbidden_and_changes_nothing(api: APIClient, make_task: Callable, method: str,
+                                                             path: str, body: Any) -> None:
+    assert_refused_and_nothing_changed(api, make_task, method, path, body, "user_b", 403,
+                                       "You may only access your own tasks")
 
 
 @pytest.mark.parametrize("method, path, body", [r for r in ROUTES if "{task}" in r[1]])
 def test_another_users_task_under_your_own_path_is_not_found(api: APIClient, make_task: Callable, method: str,
                                                              path: str, body: Any) -> None:
-    task = make_task(user_id="user_b", title="B's task")
-    before = snapshot("user_b")
-
-    response = attempt(api, method, path, body, user="user_a", task=task)
-
-    assert response.status_code == 404
-    assert response.json() == {"detail": "Task not found"}
-    assert snapshot("user_b") == before
+    assert_refused_and_nothing_changed(api, make_task, method, path, body, "user_a", 404, "Task not found")
 
 
 def test_the_list_shows_only_your_own_tasks(api: APIClient, make_task: Callable) -> None:

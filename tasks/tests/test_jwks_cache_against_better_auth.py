@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import jwt
 import pytest
 
-from tasks.jwks import JWKSCache, JWKSUnavailable, key_matches_algorithm
+from tasks.auth.jwks import JWKSCache, JWKSUnavailable, key_matches_algorithm
 from tasks.tests.betterauth.harness import BetterAuthHarness
 
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def moment(value: datetime.datetime | None, kind: str | None) -> str | None:
-    """The contract's rendering of a moment, written independently of tasks.rendering's SQL."""
+    """The contract's rendering of a moment, written independently of tasks.sql's."""
     if value is None:
         return None
     value = value.astimezone(datetime.timezone.utc)
@@ -151,3 +151,22 @@ def test_create_answers_the_stored_row_with_its_location(api, body):
     assert (task.user_id, task.title) == ("user_a", "New")
     assert task.description == body.get("description") and task.is_completed is body.get("is_completed", False)
     assert task.created_at == task.updated_at and task.created_at.year > 2000
+
+
+@pytest.mark.parametrize("fields", [
+    pytest.param({"title": "t", "user_id": "user_b"}, id="owner"),
+    pytest.param({"title": "t", "change_seq": 0}, id="change-number"),
+    pytest.param({"title": "t", "next_occurrence_id": 1}, id="successor-claim"),
+    pytest.param({"title": "t", "title = 'x', user_id": "y"}, id="an-identifier-that-is-sql"),
+])
+def test_insert_and_change_write_only_the_writable_fields(make_task, fields):
+    # The column names become SQL identifiers: only WRITABLE_FIELDS may ever get there.
+    from tasks.rows import change_task, insert_task
+
+    task = make_task(user_id="user_a", title="kept")
+    with pytest.raises(ValueError, match="Not writable"):
+        insert_task("user_a", fields)
+    with pytest.raises(ValueError, match="Not writable"):
+        change_task("user_a", task.id, fields)
+
+    assert list(Task.objects.values_list("user_id", "title")) == [("user_a", "kept")]

@@ -143,7 +143,7 @@ def test_strict_char_field_runs_the_validators_it_is_given() -> None:
     from django.core.validators import RegexValidator
     from rest_framework.exceptions import ValidationError
 
-    from tasks.serializers import StrictCharField
+    from tasks.fields import StrictCharField
 
     field = StrictCharField(max_length=20, validators=[RegexValidator(r"^[a-z]+$", "Lower case only", code="pattern")])
 

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from tasks import adoption, adoption_phase5
+from tasks.adoption import fastapi as adoption, phase5 as adoption_phase5
 from tasks.management.base import TaskflowCommand
 
 

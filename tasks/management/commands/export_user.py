@@ -5,7 +5,8 @@ import orjson
 from django.core.management.base import CommandError, CommandParser
 
 from tasks.management.base import TaskflowCommand
-from tasks.models import Owner, Task
+from tasks.listing import all_tasks
+from tasks.models import Owner
 from tasks.tagging import list_tags
 
 OWNER_FIELDS = ["sub", "email", "name", "first_seen", "last_seen"]
@@ -22,7 +23,7 @@ class Command(TaskflowCommand):
         parser.add_argument("sub", help="The user id (the token's subject).")
 
     def handle(self, *args: Any, sub: str, **options: Any) -> None:
-        tasks = Task.objects.newest_rows(sub)
+        tasks = all_tasks(sub)
         owner = Owner.objects.filter(sub=sub).values(*OWNER_FIELDS).first()
         tags = list_tags(sub)  # as GET /api/{user_id}/tags shows them
         if owner is None and not tasks and not tags:

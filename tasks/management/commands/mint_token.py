@@ -8,7 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from tasks.management.base import TaskflowCommand
 from tasks.models import MAX_SUBJECT_LENGTH
-from tasks.token_shape import usable_subject
+from tasks.auth.token_shape import usable_subject
 
 
 class Command(TaskflowCommand):

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max
 
 from tasks.management.base import TaskflowCommand
-from tasks.models import MomentKind, Priority, Recurrence, Tag, Task
+from tasks.models import MomentKind, Priority, Recurrence, Tag, Task, TaskTag
+from tasks.sql import cursor, table
 
 DEMO_PREFIX = "demo-user-"
 VERBS = ["Buy", "Call", "Email", "Review", "Fix", "Plan", "Book", "Write", "Clean", "Renew",
@@ -28,10 +29,11 @@ COLUMNS = ("user_id", "title", "description", "is_completed", "created_at", "upd
            "due_date", "due_date_kind", "recurrence_pattern", "recurrence_end_date", "recurrence_end_date_kind")
 # 0-3 of the user's 8 tags a task, chosen from its id: a join of the user's new tasks
 # with the user's tags (numbered 0-7), no per-task subquery, so it stays cheap.
-LINK_TAGS = """
-INSERT INTO task_tags (user_id, task_id, tag_id)
-SELECT t.user_id, t.id, g.id FROM tasks t
-JOIN (SELECT id, user_id, row_number() OVER (ORDER BY name) - 1 AS n FROM tags WHERE user_id = %(user)s) g
+def link_tags_sql() -> str:
+    return f"""
+INSERT INTO {table(TaskTag)} (user_id, task_id, tag_id)
+SELECT t.user_id, t.id, g.id FROM {table(Task)} t
+JOIN (SELECT id, user_id, row_number() OVER (ORDER BY name) - 1 AS n FROM {table(Tag)} WHERE user_id = %(user)s) g
   ON g.user_id = t.user_id
 WHERE t.user_id = %(user)s AND t.id > %(after)s AND ((g.n - t.id) %% 8 + 8) %% 8 < (t.id * 7) %% 4
 """
@@ -119,12 +121,12 @@ class Command(TaskflowCommand):
         with transaction.atomic():
             after = Task.objects.aggregate(last=Max("id"))["last"] or 0
             # COPY is an order of magnitude faster than INSERTs for 100,000 rows.
-            copy_sql = f"COPY {Task._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN"
-            with connection.cursor() as cursor:
-                with cursor.copy(copy_sql) as copy:
+            copy_sql = f"COPY {table(Task)} ({', '.join(COLUMNS)}) FROM STDIN"
+            with cursor() as seeding:
+                with seeding.copy(copy_sql) as copy:
                     for row in rows:
                         copy.write_row(row)
-                cursor.execute(LINK_TAGS, {"user": sub, "after": after})
+                seeding.execute(link_tags_sql(), {"user": sub, "after": after})
 
     def progress(self, done: int, total: int) -> None:
         if not self.stdout.isatty():

@@ -5,9 +5,9 @@ import orjson
 from django.core.management.base import CommandError, CommandParser
 from rest_framework.exceptions import AuthenticationFailed
 
-from tasks.authentication import BetterAuthJWTAuthentication
+from tasks.auth.authentication import BetterAuthJWTAuthentication
 from tasks.management.base import TaskflowCommand
-from tasks.token_shape import readable_parts
+from tasks.auth.token_shape import readable_parts
 
 
 def reasons(exc: BaseException) -> list[str]:

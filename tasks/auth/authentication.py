@@ -16,7 +16,7 @@ from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
-from .exceptions import ServiceUnavailable
+from ..exceptions import ServiceUnavailable
 from .jwks import JWKSCache, JWKSUnavailable, UnknownSigningKey, key_matches_algorithm
 from .token_shape import check_shape
 
@@ -105,7 +105,7 @@ def token_backend_for(header: dict[str, Any]) -> TokenBackend:
 
 
 class BetterAuthToken(Token):
-    """A verified Better Auth JWT: its shape (tasks.token_shape: dates, `sub`, no duplicate
+    """A verified Better Auth JWT: its shape (tasks.auth.token_shape: dates, `sub`, no duplicate
     keys), then signature and `exp`/`nbf`/`iat`."""
 
     # simplejwt wants both; TOKEN_TYPE_CLAIM=None means the type is never checked.

@@ -1,9 +1,16 @@
 """A per-process cache of the frontend's JWKS that survives JWKS outages.
 
-PyJWKClient is not enough for us (checked on PyJWT 2.15.1): its key set expires after
-300 s even while the JWKS is unreachable, so a five-minute outage of the frontend signs
-every user out; and its 30 s cooldown keeps a freshly rotated key unusable. This cache
-keeps the last good set with no expiry and bounds refetches itself.
+PyJWKClient does not do our three jobs at once (read in PyJWT 2.15.1's jwks_client.py
+and jwk_set_cache.py): its key set expires after `lifespan` (300 s) and a refetch that
+fails is an error, so a five-minute outage of the frontend signs every user out; its
+per-kid LRU (`cache_keys=True`) survives an outage but never expires, so a key removed
+from the JWKS stays trusted for the life of the process; and a token with an unknown
+kid refetches only after `cooldown_duration` (default 30 s, restarted by every
+successful fetch, the first and each expiry refetch included), so a key rotated in just
+after a fetch is refused for up to 30 s, while `cooldown_duration=0` leaves no bound at
+all (one fetch per such token, serialised under its lock). This cache keeps the last
+good set with no expiry, refreshes it in the background (JWKS_REFRESH_SECONDS) and
+bounds refetches for unknown kids itself (JWKS_REFETCH_INTERVAL_SECONDS).
 """
 
 from __future__ import annotations

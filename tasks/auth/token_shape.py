@@ -16,7 +16,7 @@ from typing import Any
 
 from rest_framework_simplejwt.exceptions import TokenError
 
-from .models import MAX_SUBJECT_LENGTH  # characters (code points), as PostgreSQL's varchar counts them
+from ..models import MAX_SUBJECT_LENGTH  # characters (code points), as PostgreSQL's varchar counts them
 
 # RFC 7519 NumericDate, bounded to what a datetime holds: 1970-01-01 .. 9999-12-31T23:59:59Z.
 MAX_NUMERIC_DATE = 253_402_300_799

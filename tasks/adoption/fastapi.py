@@ -1,5 +1,5 @@
 """Adopting the `tasks` table the FastAPI original created, so Django's migrations own it
-(a phase V database's additions: tasks.adoption_phase5).
+(a phase V database's additions: tasks.adoption.phase5).
 
 The FastAPI service ran `CREATE TABLE IF NOT EXISTS tasks (id SERIAL PRIMARY KEY, ...)`
 and `CREATE INDEX idx_tasks_user_id`. Adoption converts that table, in one locked
@@ -11,8 +11,9 @@ from django.db.backends.utils import CursorWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from . import adoption_phase5
-from .models import Task
+from ..models import Tag, Task, TaskTag
+from ..sql import cursor, execute, execute_one, table
+from . import phase5
 
 INITIAL = ("tasks", "0001_initial")
 # FastAPI's table has the name migration 0001 gives Task's: adoption is a rename-free
@@ -37,10 +38,6 @@ class AdoptionRefused(Exception):
     """The database is not one this command knows how to adopt; nothing was changed."""
 
 
-def _table() -> str:
-    return connection.ops.quote_name(TABLE)
-
-
 def is_adopted() -> bool:
     recorder = MigrationRecorder(connection)
     return recorder.has_table() and INITIAL in recorder.applied_migrations()
@@ -48,14 +45,14 @@ def is_adopted() -> bool:
 
 def shape_problems() -> list[str]:
     """Why the `tasks` table is not the FastAPI one, first generation or phase V (empty when it is)."""
-    found = adoption_phase5.columns(TABLE)
+    found = phase5.columns(TABLE)
     if not found:
         return [f"there is no {TABLE!r} table (a new database needs only `manage.py migrate`)"]
-    phase5 = adoption_phase5.is_phase5(found)
-    expected = FASTAPI_COLUMNS.keys() | (adoption_phase5.PHASE5_TASK_COLUMNS.keys() if phase5 else set())
+    is_phase5 = phase5.is_phase5(found)
+    expected = FASTAPI_COLUMNS.keys() | (phase5.PHASE5_TASK_COLUMNS.keys() if is_phase5 else set())
     problems = [f"unexpected column {name!r}" for name in found.keys() - expected]
-    if phase5:
-        problems += adoption_phase5.shape_problems(found)
+    if is_phase5:
+        problems += phase5.shape_problems(found)
     for name, (kinds, length, nullable) in FASTAPI_COLUMNS.items():
         if name not in found:
             problems.append(f"missing column {name!r}")
@@ -65,9 +62,7 @@ def shape_problems() -> list[str]:
 
 
 def rows_breaking_constraints() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {_table()} WHERE title = '' OR user_id = ''")
-        return cursor.fetchone()[0]
+    return execute_one(f"SELECT count(*) FROM {table(Task)} WHERE title = '' OR user_id = ''")[0]  # type: ignore[index]
 
 
 def adopt() -> None:
@@ -79,35 +74,35 @@ def adopt() -> None:
     problems = shape_problems()
     if problems:
         raise AdoptionRefused("Not the FastAPI tasks table, nothing changed: " + "; ".join(problems) + ".")
-    phase5 = adoption_phase5.is_phase5(adoption_phase5.columns(TABLE))
-    with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {_table()}{', tags, task_tags' if phase5 else ''} IN ACCESS EXCLUSIVE MODE")
+    is_phase5 = phase5.is_phase5(phase5.columns(TABLE))
+    also = f", {table(Tag)}, {table(TaskTag)}" if is_phase5 else ""
+    execute(f"LOCK TABLE {table(Task)}{also} IN ACCESS EXCLUSIVE MODE")
     broken = rows_breaking_constraints()
     if broken:
         raise AdoptionRefused(
             f"{broken} row(s) have an empty title or user_id, which the schema forbids; fix them first. Nothing changed."
         )
-    if phase5:
-        bad = adoption_phase5.bad_rows()
+    if is_phase5:
+        bad = phase5.bad_rows()
         if bad:
             raise AdoptionRefused(f"{'; '.join(bad)}: the schema forbids them; fix them first. Nothing changed.")
-        adoption_phase5.stash()
+        phase5.stash()
     _convert_to_initial_schema()
 
 
 def _convert_to_initial_schema() -> None:
-    with connection.cursor() as cursor:
-        _serial_to_bigint_identity(cursor)
+    with cursor() as converting:
+        _serial_to_bigint_identity(converting)
         # Django renders db_default=Now() as statement_timestamp(); FastAPI had now().
-        cursor.execute(
-            f"ALTER TABLE {_table()} ALTER COLUMN created_at SET DEFAULT statement_timestamp(), "
+        converting.execute(
+            f"ALTER TABLE {table(Task)} ALTER COLUMN created_at SET DEFAULT statement_timestamp(), "
             "ALTER COLUMN updated_at SET DEFAULT statement_timestamp(), ALTER COLUMN is_completed SET DEFAULT false"
         )
-        cursor.execute(f"DROP INDEX IF EXISTS {FASTAPI_INDEX}")
-        cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass", [TABLE])
-        constraints = {name for (name,) in cursor.fetchall()}
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", [TABLE])
-        indexes = {name for (name,) in cursor.fetchall()}
+        converting.execute(f"DROP INDEX IF EXISTS {FASTAPI_INDEX}")
+        converting.execute("SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass", [table(Task)])
+        constraints = {name for (name,) in converting.fetchall()}
+        converting.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s", [TABLE])
+        indexes = {name for (name,) in converting.fetchall()}
     # 0001's own index and constraint definitions, rendered by Django as migrate would.
     model = MigrationLoader(connection).project_state(INITIAL).apps.get_model("tasks", "Task")
     with connection.schema_editor() as editor:
@@ -122,25 +117,21 @@ def _convert_to_initial_schema() -> None:
     recorder.record_applied(*INITIAL)
 
 
-def _serial_to_bigint_identity(cursor: CursorWrapper) -> None:
+def _serial_to_bigint_identity(db: CursorWrapper) -> None:
     # Fresh migrations make id `bigint GENERATED BY DEFAULT AS IDENTITY`. A SERIAL's
     # sequence stays integer even when the column becomes bigint, so the old sequence
     # is replaced by an identity (bigint by construction) that continues after both
     # the highest id and the old sequence's position: no id is ever handed out twice.
-    cursor.execute("SELECT is_identity FROM information_schema.columns WHERE table_name = %s AND column_name = 'id' "
-                   "AND table_schema = current_schema()", [TABLE])
-    if cursor.fetchone()[0] == "YES":
-        cursor.execute(f"ALTER TABLE {_table()} ALTER COLUMN id TYPE bigint")
+    tasks = table(Task)
+    db.execute("SELECT is_identity FROM information_schema.columns WHERE table_name = %s AND column_name = 'id' "
+               "AND table_schema = current_schema()", [TABLE])
+    if db.fetchone()[0] == "YES":
+        db.execute(f"ALTER TABLE {tasks} ALTER COLUMN id TYPE bigint")
         return
-    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [TABLE])
-    (sequence,) = cursor.fetchone()
-    last_value = 0
+    db.execute("SELECT pg_get_serial_sequence(%s, 'id')", [tasks])
+    (sequence,) = db.fetchone()
+    next_id = phase5.next_free_id(db, sequence, tasks)
+    db.execute(f"ALTER TABLE {tasks} ALTER COLUMN id DROP DEFAULT, ALTER COLUMN id TYPE bigint")
     if sequence:
-        cursor.execute(f"SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM {sequence}")
-        (last_value,) = cursor.fetchone()
-    cursor.execute(f"SELECT coalesce(max(id), 0) FROM {_table()}")
-    next_id = max(last_value, cursor.fetchone()[0]) + 1
-    cursor.execute(f"ALTER TABLE {_table()} ALTER COLUMN id DROP DEFAULT, ALTER COLUMN id TYPE bigint")
-    if sequence:
-        cursor.execute(f"DROP SEQUENCE {sequence}")
-    cursor.execute(f"ALTER TABLE {_table()} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (START WITH {int(next_id)})")
+        db.execute(f"DROP SEQUENCE {sequence}")
+    db.execute(f"ALTER TABLE {tasks} ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (START WITH {next_id})")

@@ -96,19 +96,28 @@ def token_for(user_id: str) -> str:
     return jwt.encode({"sub": user_id, "exp": 2**31}, PRODUCTION_SECRET, algorithm="HS256")
 
 
+def adopt_twice_beside_a_fresh_migrate(url: str, make_database: Callable[[str], str],
+                                       fresh_name: str) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess, str]:
+    """Run the command twice on `url` (the first adopts, the second finds nothing to do)
+    and migrate a fresh database beside it to compare with; both runs' output, and the
+    fresh database's URL."""
+    first, second = manage(url, "adopt_fastapi_db"), manage(url, "adopt_fastapi_db")
+    fresh = make_database(fresh_name)
+    assert manage(fresh, "migrate", "--noinput").returncode == 0
+    assert first.returncode == 0, first.stderr
+    assert "Adopted the FastAPI tasks table as tasks.0001_initial." in first.stdout
+    assert second.returncode == 0 and "already applied: nothing to adopt" in second.stdout
+    return first, second, fresh
+
+
 def test_adopted_database_serves_every_row_unchanged_and_matches_a_fresh_migrate(
     fastapi_database, make_database, tmp_path: Path
 ):
     url, rows = fastapi_database
 
-    first, second = manage(url, "adopt_fastapi_db"), manage(url, "adopt_fastapi_db")
-    fresh = make_database("fresh")
-    assert manage(fresh, "migrate", "--noinput").returncode == 0
+    first, second, fresh = adopt_twice_beside_a_fresh_migrate(url, make_database, "fresh")
 
-    assert first.returncode == 0, first.stderr
-    assert "Adopted the FastAPI tasks table as tasks.0001_initial." in first.stdout
     assert "Applying tasks.0002_owner_directory_and_admin_index... OK" in first.stdout
-    assert second.returncode == 0 and "already applied: nothing to adopt" in second.stdout
     assert "No migrations to apply." in second.stdout
     # Defaults compared verbatim: adoption sets statement_timestamp(), which is how
     # Django renders the model's db_default=Now().

@@ -1,4 +1,4 @@
-"""Schemathesis hooks for tasks/fuzz/run (loaded through SCHEMATHESIS_HOOKS)."""
+"""Schemathesis hooks for fuzz/run (loaded through SCHEMATHESIS_HOOKS)."""
 import os
 import uuid
 from collections.abc import MutableMapping

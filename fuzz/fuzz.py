@@ -1,4 +1,4 @@
-"""tasks/fuzz/run's driver: the Procfile start on a database of its own, then Schemathesis.
+"""fuzz/run's driver: the Procfile start on a database of its own, then Schemathesis.
 
 1. a fresh PostgreSQL database `taskflow_fuzz_<pid>`, the Procfile's release: line and
    collectstatic, as a platform's build and release would;
@@ -13,8 +13,6 @@
 import os
 import random
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,43 +23,17 @@ from pathlib import Path
 import jwt
 import psycopg
 
-ROOT = Path(__file__).resolve().parents[2]
+from launch import free_port, platform_env, procfile_command, stop_group
+
+ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("FUZZ_PG_URL", "postgres://postgres@127.0.0.1:5432")
 SECRET = "fuzz-better-auth-secret-" + uuid.uuid4().hex  # this run's only, never printed
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 
 
-def procfile(kind: str) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == kind:
-            return command.strip()
-    raise SystemExit(f"Procfile has no {kind}: line")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def admin(statement: str) -> None:
     with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
         conn.execute(statement)
-
-
-def platform_env(database_url: str, port: int) -> dict[str, str]:
-    return {
-        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-        "DATABASE_URL": database_url,
-        "ENVIRONMENT": "production",
-        "DJANGO_SECRET_KEY": "fuzz-django-secret-" + uuid.uuid4().hex * 2,
-        "BETTER_AUTH_SECRET": SECRET,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CORS_ORIGINS": "https://app.example.com",
-        "WEB_CONCURRENCY": "2",
-        "PORT": str(port),
-    }
 
 
 def wait_ready(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -116,28 +88,28 @@ def counts(output: str) -> dict[str, int]:
 def main() -> int:
     started = time.monotonic()
     seed = int(os.environ.get("FUZZ_SEED") or random.randrange(2**31))
-    print(f"fuzz: seed {seed} (replay: FUZZ_SEED={seed} tasks/fuzz/run), {MAX_EXAMPLES} examples per operation")
+    print(f"fuzz: seed {seed} (replay: FUZZ_SEED={seed} fuzz/run), {MAX_EXAMPLES} examples per operation")
     name = f"taskflow_fuzz_{os.getpid()}"
     out = ROOT / "bench" / "out" / f"fuzz-{os.getpid()}"  # ignored by git, like the benchmark's
     out.mkdir(parents=True, exist_ok=True)
     admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin(f'CREATE DATABASE "{name}"')
     port = free_port()
-    env = platform_env(f"{PG_URL}/{name}", port)
+    env = platform_env(f"{PG_URL}/{name}", SECRET, WEB_CONCURRENCY="2", PORT=str(port))
     process = None
     try:
-        for step in [procfile("release"), "python manage.py collectstatic --noinput -v0"]:
+        for step in [procfile_command("release"), "python manage.py collectstatic --noinput -v0"]:
             subprocess.run(["bash", "-c", step], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         log = out / "gunicorn.log"
         with log.open("w") as log_file:
-            process = subprocess.Popen(["bash", "-c", procfile("web")], cwd=ROOT, env=env, stdout=log_file,
+            process = subprocess.Popen(["bash", "-c", procfile_command("web")], cwd=ROOT, env=env, stdout=log_file,
                                        stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         wait_ready(url, process, log)
         sub = "fuzz-user-" + uuid.uuid4().hex[:8]
         token = jwt.encode({"sub": sub, "iat": int(time.time()), "exp": int(time.time()) + 3600}, SECRET,
                            algorithm="HS256")
-        st_env = {**os.environ, "SCHEMATHESIS_HOOKS": "tasks.fuzz.hooks", "PYTHONPATH": str(ROOT),
+        st_env = {**os.environ, "SCHEMATHESIS_HOOKS": "fuzz.hooks", "PYTHONPATH": str(ROOT),
                   "FUZZ_USER_ID": sub}
         results = {}
         for label, unauthenticated in [("authenticated", False), ("unauthenticated", True)]:
@@ -147,9 +119,8 @@ def main() -> int:
             code, output = schemathesis(url, seed, run_env, unauthenticated)
             results[label] = (code, counts(output))
     finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+        if process is not None:
+            stop_group(process, timeout=30)
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     seconds = time.monotonic() - started
     print()

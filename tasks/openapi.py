@@ -9,12 +9,12 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSe
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from .listing import ORDERS, SORTS
-from .keyset import MAX_LIMIT as MAX_PAGE
+from .fields import MAX_TAGS_PER_TASK, TagNamesField
+from .listing import MAX_LIMIT as MAX_PAGE, ORDERS, SORTS
 from .models import Priority
 from .moments import SCHEMA_PATTERN
+from .serializers import TagSerializer, TaskSerializer, TaskTagSerializer
 from .sync import MAX_LIMIT as MAX_CHANGES, TOKEN_PATTERN
-from .serializers import TagNamesField, TagSerializer, TaskSerializer, TaskTagSerializer
 
 HIDDEN_ROUTES = {"^api(?:/.*)?$"}
 
@@ -30,26 +30,22 @@ def only_api_routes(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -
 
 
 class BetterAuthBearerScheme(OpenApiAuthenticationExtension):
-    target_class = "tasks.authentication.BetterAuthJWTAuthentication"
+    target_class = "tasks.auth.authentication.BetterAuthJWTAuthentication"
     name = "BetterAuthBearer"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "bearerFormat": "JWT",
-            "description": "A Better Auth JWT: HS256 with BETTER_AUTH_SECRET, or signed by a key of its JWKS.",
-        }
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "A Better Auth JWT: HS256 with BETTER_AUTH_SECRET, or signed by a key of its JWKS."}
 
 
 class TagNamesSchema(OpenApiSerializerFieldExtension):
     """Tag names in a request; the tags themselves ({id, name, color}) in a response."""
 
-    target_class = "tasks.serializers.TagNamesField"
+    target_class = "tasks.fields.TagNamesField"
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
         if direction == "request":
-            return {"type": "array", "maxItems": 50, "description": "Tag names (trimmed, 1-50 characters, no NUL); "
+            return {"type": "array", "maxItems": MAX_TAGS_PER_TASK, "description": "Tag names (trimmed, 1-50 characters, no NUL); "
                     "replaces the task's tags, creating missing ones", "items": {"type": "string", "pattern": TagNamesField.name_field.schema_pattern()}}
         tag = {"type": "object", "required": ["id", "name", "color"], "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"}, "color": {"type": "string", "nullable": True}}}
@@ -57,7 +53,7 @@ class TagNamesSchema(OpenApiSerializerFieldExtension):
 
 
 class MomentSchema(OpenApiSerializerFieldExtension):
-    target_class = "tasks.serializers.MomentField"
+    target_class = "tasks.fields.MomentField"
 
     def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
         pattern = {"pattern": SCHEMA_PATTERN} if direction == "request" else {}
@@ -204,22 +200,14 @@ TASK_OPERATIONS = {
     "list": _operation("List the user's tasks (newest first unless sorted), filtered", {200: task_list_response(),
                        **QUERY_ERRORS, **NOT_MODIFIED}, detail=False, headers=(*LIST_PARAMETERS, *READ),
                        operation_id="api_tasks_list"),
-    "create": _operation(
-        "Create a task",
-        {201: TaskSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS},
-        detail=False,
-        headers=(LOCATION, ETAG, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED),
-    ),
+    "create": _operation("Create a task", {201: TaskSerializer, **BODY_ERRORS, **IDEMPOTENCY_ERRORS}, detail=False,
+                         headers=(LOCATION, ETAG, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED)),
     "retrieve": _operation("Get a task", {200: TaskSerializer, **PATH_ERRORS, **NOT_MODIFIED}, headers=READ),
-    "update": _operation(
-        "The same partial update as PATCH (the original's PUT took any subset)",
-        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND, **PRECONDITION_FAILED}, headers=WRITE,
-    ),
-    "partial_update": _operation(
-        "Change any subset of the writable fields; {} changes nothing; is_completed true on an open "
-        "recurring task creates its next occurrence",
-        {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND, **PRECONDITION_FAILED}, headers=WRITE,
-    ),
+    "update": _operation("The same partial update as PATCH (the original's PUT took any subset)",
+                         {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND, **PRECONDITION_FAILED}, headers=WRITE),
+    "partial_update": _operation("Change any subset of the writable fields; {} changes nothing; is_completed true on "
+                                 "an open recurring task creates its next occurrence",
+                                 {200: TaskSerializer, **BODY_ERRORS, **NOT_FOUND, **PRECONDITION_FAILED}, headers=WRITE),
     "destroy": _operation("Delete a task", {204: None, **PATH_ERRORS, **PRECONDITION_FAILED}, headers=(IF_MATCH, ETAG)),
     "complete": _operation("Toggle is_completed (completing a recurring task creates its next occurrence)",
                            {200: TaskSerializer, **PATH_ERRORS, **PRECONDITION_FAILED}, request=None, headers=WRITE),
