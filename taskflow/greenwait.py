@@ -6,7 +6,7 @@ every wait: two waits per query. This wait asks psycopg's C `ready_c` first (oft
 answer is already there), and otherwise parks the greenlet on one io watcher and one
 timer of gevent's own loop. Same contract as psycopg's wait functions (`interval`
 wake-ups with Ready.NONE, `timeout` raising psycopg's _WaitTimeout), so the deadline
-watchdog (tasks.deadlines) and psycopg's cancellation work unchanged. Measured in
+watchdog (tasks.database.deadlines) and psycopg's cancellation work unchanged. Measured in
 bench/RESULTS.md, issue 13, "A gevent-native database wait"."""
 from time import monotonic
 from typing import Any

@@ -30,14 +30,14 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PRODUCTION else "localhost,12
 DATABASE_URL = env_str("DATABASE_URL", "" if IS_PRODUCTION else devdb.url())
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
-# The client-side bound of one database call (tasks.deadlines): a server that stops
+# The client-side bound of one database call (tasks.database.deadlines): a server that stops
 # answering is given the statement timeout plus a second of grace, then cut off.
 DB_CLIENT_TIMEOUT_SECONDS = env_float("DB_CLIENT_TIMEOUT_SECONDS", DB_STATEMENT_TIMEOUT_MS / 1000 + 1 if DB_STATEMENT_TIMEOUT_MS > 0 else 0.0)
 # "transaction" when DATABASE_URL goes through a transaction pooler (PgBouncer, Neon's
 # "-pooler" host): no session state, no prepared statements, no server-side cursors.
 DB_POOLER = env_str("DB_POOLER").lower()
 # Database connections per web worker process, and so requests inside Django at once per
-# worker: each connection is one of taskflow.admission's turns. gevent serves every client
+# worker: each connection is one of taskflow.server.admission's turns. gevent serves every client
 # connection in a greenlet of its own; without turns 500 clients would open 500.
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 4)
 # A request waits this long for one of those turns before its 503 (none during a known outage).
@@ -56,7 +56,7 @@ REDIS_URL = env_str("REDIS_URL")
 # (allowing requests) for REDIS_RETRY_SECONDS instead of paying the timeout per request.
 REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 0.25)
 REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 10.0)
-# gunicorn (taskflow.workers): a client that sends nothing for this long, in the middle
+# gunicorn (taskflow.server.workers): a client that sends nothing for this long, in the middle
 # of a request head or body, is answered 408 or disconnected.
 CLIENT_TIMEOUT_SECONDS = env_float("CLIENT_TIMEOUT_SECONDS", 5.0)
 # Deleted tasks are remembered this long for GET /changes; older sync tokens get 410.
@@ -133,8 +133,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # A request the web process refused (no turn, a stalled body) ends here, with the
-    # headers above (taskflow.admission).
-    "taskflow.admission.RefusalMiddleware",
+    # headers above (taskflow.server.admission).
+    "taskflow.server.admission.RefusalMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     # /admin/ only: the API sets no cookie and needs no session, CSRF token or messages.
@@ -194,7 +194,7 @@ for database in DATABASES.values():
     # the `options` startup parameter).
     database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
     # Persistent (reopened after a minute, or after an error that left it unusable): in
-    # the web process each is one of taskflow.admission's turns, used request after request.
+    # the web process each is one of taskflow.server.admission's turns, used request after request.
     database["CONN_MAX_AGE"] = 60
     if DB_POOLER == "transaction":
         # Each transaction may run on another server connection: a statement prepared
@@ -330,7 +330,7 @@ LOGGING = {
         # Through the root handler only (Django's default adds a second one), and 4xx
         # answers are the API working as specified, not warnings.
         "django": {"handlers": [], "propagate": True},
-        # 503s are outages, logged once per outage by tasks.outages, not once per request.
+        # 503s are outages, logged once per outage by tasks.database.outages, not once per request.
         "django.request": {"level": "ERROR", "filters": ["not_outage"]},
         # axes announces itself at every start, commands included; its lockouts are warnings.
         "axes.apps": {"level": "WARNING"},

@@ -17,7 +17,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from .deadlines import database
+from .database.outages import database_outage
 from .exceptions import RequestTooLarge, RequestValidationError, ServiceUnavailable
 
 logger = logging.getLogger("tasks.errors")
@@ -27,10 +27,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: map, then let DRF's handler render."""
     # Connection trouble and timeouts are an outage (503); errors in our SQL or data stay 500s.
     if isinstance(exc, (OperationalError, InterfaceError)):
-        database.failed(exc)  # logged once per outage, not per request
+        database_outage.failed(exc)  # logged once per outage, not per request
         exc = ServiceUnavailable("Database unavailable")
     elif isinstance(exc, RequestDataTooBig):
-        # Nothing of the body is read: gunicorn (taskflow.workers) drains a small rest
+        # Nothing of the body is read: gunicorn (taskflow.server.workers) drains a small rest
         # or closes the connection after this answer.
         exc = RequestTooLarge()
     response = drf_exception_handler(exc, context)

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from .outages import Outage
+from .database.outages import Outage
 from .rates import parse_rate
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Turns (taskflow.admission), over HTTP against the Procfile start: one worker with one
+"""Turns (taskflow.server.admission), over HTTP against the Procfile start: one worker with one
 database connection, so one request at a time is inside Django and everything else
 waits, bounded, for its turn; and each turn's connection, used request after request."""
 import json

@@ -1,6 +1,6 @@
 """taskflow.greenwait, psycopg's wait in the gevent web workers: while one greenlet waits
 for the database the others run, an answer arrives whole, and a connection cut under a
-waiting query (tasks.deadlines' watchdog does that) raises at once. Run in a subprocess:
+waiting query (tasks.database.deadlines' watchdog does that) raises at once. Run in a subprocess:
 gevent must patch the standard library before anything else is imported, which the test
 process itself must not have."""
 import json
@@ -34,7 +34,7 @@ with psycopg.connect(sys.argv[1], autocommit=True) as conn:
     ticks_while_waiting = ticks
 
     fileno = conn.fileno()
-    def cut():  # as tasks.deadlines.shut_down does
+    def cut():  # as tasks.database.deadlines.shut_down does
         gevent.sleep(0.3)
         socket.socket(fileno=os.dup(fileno)).shutdown(socket.SHUT_RDWR)
     gevent.spawn(cut)

@@ -1,7 +1,7 @@
 """How many requests of one gunicorn worker are inside Django at once: one per database
 connection of the worker (DB_POOL_SIZE), the rest wait their turn here.
 
-Why: a gevent worker (taskflow/gunicorn.py) starts every connection's request at once.
+Why: a gevent worker (taskflow/server/gunicorn.py) starts every connection's request at once.
 Let into Django together, 50 requests share one CPU and queue on a 4-connection pool
 whose 5 s timeout answers the unlucky ones 503, while the requests holding a connection
 wake late because 49 others want the CPU too (measured: list 0.11x -> 0.00x of the
@@ -13,7 +13,7 @@ a connection that is still sending its head or body costs a greenlet, not a turn
   up to MAX_BODY_BYTES; a larger one is left unread for Django's 413. A body that stops
   arriving for CLIENT_TIMEOUT_SECONDS is answered 408.
 - A request waits at most ADMISSION_WAIT_SECONDS for its turn, and stops waiting once
-  this process knows the database is down (tasks.deadlines.database): 503 + Retry-After,
+  this process knows the database is down (tasks.database.outages.database_outage): 503 + Retry-After,
   as the API answers an outage, instead of a queue that grows behind a frozen database.
 - /health (liveness) and static files need no database, so they never wait.
 - The turn ends when Django has finished the request (request_finished has run, so an
@@ -35,7 +35,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 
-from tasks.deadlines import database
+from tasks.database.outages import database_outage
 
 BUSY = (503, "Service busy")
 OUTAGE = (503, "Database unavailable")
@@ -101,7 +101,7 @@ class Turns:
             self._waiters.append(handoff)
         deadline = time.monotonic() + settings.ADMISSION_WAIT_SECONDS
         while not handoff.event.wait(POLL_SECONDS):
-            refusal = OUTAGE if database.down else BUSY if time.monotonic() >= deadline else None
+            refusal = OUTAGE if database_outage.down else BUSY if time.monotonic() >= deadline else None
             if refusal is None:
                 continue
             with self._lock:
@@ -149,7 +149,7 @@ def read_body(environ: dict[str, Any]) -> bool:
             body = stream.read(length)
             if len(body) < length:  # the client closed mid-body
                 raise EOFError
-    except (OSError, ValueError, EOFError):  # CLIENT_TIMEOUT_SECONDS without a byte (taskflow.workers)
+    except (OSError, ValueError, EOFError):  # CLIENT_TIMEOUT_SECONDS without a byte (taskflow.server.workers)
         stream.stalled = True  # the worker closes the connection after the 408
         return False
     environ["wsgi.input"] = io.BytesIO(body)

@@ -10,7 +10,6 @@ Django marks the connection unusable and drops it, the request answers 503, and 
 request opens a new connection (bounded by `connect_timeout`). The watchdog works the
 same under gevent (its thread is then a greenlet) and under threads."""
 import itertools
-import logging
 import os
 import socket
 import threading
@@ -20,10 +19,7 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError
 
-from .outages import Outage
-
-logger = logging.getLogger("tasks.database")
-database = Outage("Database", logger)
+from .outages import database_outage
 
 
 class Watchdog:
@@ -88,12 +84,12 @@ def bounded_execute(execute: Callable, sql: str, params: Any, many: bool, contex
     try:
         result = execute(sql, params, many, context)
     except (OperationalError, InterfaceError) as exc:
-        database.failed(exc)
+        database_outage.failed(exc)
         raise
     finally:
         if key is not None:
             watchdog.release(key)
-    database.answered()
+    database_outage.answered()
     return result
 
 

@@ -54,3 +54,8 @@ class Outage:
     def skip(self) -> bool:
         """True while down and inside the pause: don't even try (the circuit is open)."""
         return self.down and time.monotonic() < self.next_try
+
+
+# The database as this process last saw it: tasks.database.deadlines feeds it, the
+# admission gate (taskflow.server.admission) and the 503 handler read it.
+database_outage = Outage("Database", logging.getLogger("tasks.database"))
