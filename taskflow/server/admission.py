@@ -1,26 +1,30 @@
-"""How many requests of one gunicorn worker are inside Django at once: one per database
-connection of the worker (DB_POOL_SIZE), the rest wait their turn here.
+"""How many requests of one gunicorn worker are inside Django at once: DB_POOL_SIZE, the
+size of the worker's database pool (Django's native pool, settings.DATABASES); the rest
+wait in line here, in order of arrival.
 
-Why: a gevent worker (taskflow/server/gunicorn.py) starts every connection's request at once.
-Let into Django together, 50 requests share one CPU and queue on a 4-connection pool
-whose 5 s timeout answers the unlucky ones 503, while the requests holding a connection
+Why: a gevent worker (taskflow/server/gunicorn.py) starts every connection's request at
+once. Let into Django together, 50 requests share one CPU and queue on a 4-connection
+pool whose timeout answers the unlucky ones 503, while the requests holding a connection
 wake late because 49 others want the CPU too (measured: list 0.11x -> 0.00x of the
-reference, bench/RESULTS.md). Admitted in turns of DB_POOL_SIZE, an admitted request
-always finds a connection and runs to its end, as with a thread per connection, while
-a connection that is still sending its head or body costs a greenlet, not a turn.
+reference, bench/RESULTS.md). Admitted DB_POOL_SIZE at a time, an admitted request finds
+a free connection in the pool and runs to its end, as with a thread per connection,
+while a connection that is still sending its head or body costs a greenlet, not a place.
 
-- A body is read before the request waits for its turn (a slow upload holds no turn),
-  up to MAX_BODY_BYTES; a larger one is left unread for Django's 413. A body that stops
+- A body is read before the request queues (a slow upload holds no place), up to
+  MAX_BODY_BYTES; a larger one is left unread for Django's 413. A body that stops
   arriving for CLIENT_TIMEOUT_SECONDS is answered 408.
-- A request waits at most ADMISSION_WAIT_SECONDS for its turn, and stops waiting once
-  this process knows the database is down (tasks.database.outages.database_outage): 503 + Retry-After,
-  as the API answers an outage, instead of a queue that grows behind a frozen database.
-- /health (liveness) and static files need no database, so they never wait.
-- The turn ends when Django has finished the request (request_finished has run, so an
-  unusable connection is already closed), before the answer is written: a slow reader
-  holds no turn either.
+- A request waits at most ADMISSION_WAIT_SECONDS, and not at all once this process knows
+  the database is down (tasks.database.outages.database_outage): 503 + Retry-After, as
+  the API answers an outage, instead of a queue that grows behind a frozen database.
+- /health (liveness) and static files need no database, so they never queue.
+- The place is given up when Django has finished the request (request_finished has run,
+  so its connection is back in the pool), before the answer is written: a slow reader
+  holds no place either.
 
-State is per process: turns, and their connections, belong to one worker process.
+Why not a library: psycopg_pool's ConnectionPool is already a FIFO with a timeout, but
+its wait happens inside Django, after middleware and authentication have run on the
+crowded CPU, and it cannot answer "the database is down" before its timeout; gunicorn
+and Django have no admission control at all.
 """
 import collections
 import io
@@ -31,7 +35,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 
@@ -40,94 +43,82 @@ from tasks.database.outages import database_outage
 BUSY = (503, "Service busy")
 OUTAGE = (503, "Database unavailable")
 BODY_TIMEOUT = (408, "Request body not received in time")
-POLL_SECONDS = 0.25
 REFUSAL = "taskflow.refusal"
 
 
 class Refused(Exception):
-    """No turn: `refusal` is the answer's (status, detail)."""
+    """No place: `refusal` is the answer's (status, detail)."""
 
     def __init__(self, refusal: tuple[int, str]) -> None:
         self.refusal = refusal
 
 
-class Handoff:
-    """A waiting request: the turn's connection is put here before `event` is set."""
-
-    __slots__ = ("event", "connection")
+class Waiter:
+    __slots__ = ("event", "refusal")
 
     def __init__(self) -> None:
         self.event = threading.Event()
-        self.connection: Any = None
+        self.refusal: tuple[int, str] | None = None  # set with `event` when turned away
 
 
-class Turns:
-    """DB_POOL_SIZE turns per process, handed out strictly in order of arrival; each turn
-    is one persistent Django database connection, which serves the request holding it.
+class Gate:
+    """DB_POOL_SIZE places per process, given strictly in order of arrival.
 
-    Not a semaphore: a released semaphore count goes to whoever asks first, and under
-    gevent that is usually a request that has just arrived, not one that has waited
-    (measured: list p50 0.76 s but p95 4.0 s, against gthread's 1.4 s / 2.3 s). Here a
-    released turn is handed to the longest waiter directly, and a newcomer queues behind
-    any waiter. A connection per turn, not a pool: a request that has its turn needs a
-    connection anyway, and a pool's checkout and return cost 0.05 ms of CPU per request
-    (bench/RESULTS.md). State is made lazily per process: gunicorn's master
-    (preload_app) forks the workers after this module is imported."""
+    Not a semaphore: a released count goes to whoever asks first, and under gevent that
+    is usually a request that has just arrived, not one that has waited (measured: list
+    p50 0.76 s but p95 4.0 s, against gthread's 1.4 s / 2.3 s). Here a freed place is
+    handed to the longest waiter, and a newcomer queues behind any waiter. When the
+    database goes down every waiter is turned away at that moment (the outage calls
+    refuse_waiters), and no place is handed on while it is down: a newcomer that finds a
+    free place still goes in, and is the probe that sees the database come back.
+    State is made per process: gunicorn's master (preload_app) imports this, then forks."""
 
     def __init__(self) -> None:
         self._pid = 0
-        self._lock = threading.Lock()
-        self._free: list[Any] = []
-        self._waiters: collections.deque[Handoff] = collections.deque()
 
     def _state(self) -> threading.Lock:
         if self._pid != os.getpid():
-            self._lock, self._free, self._waiters = threading.Lock(), [], collections.deque()
-            for _ in range(settings.DB_POOL_SIZE):
-                connection = connections.create_connection(DEFAULT_DB_ALIAS)
-                # Used by one request at a time, but from the greenlet (or thread) of
-                # whichever request holds the turn.
-                connection.inc_thread_sharing()
-                self._free.append(connection)
+            self._lock, self._inside, self._waiters = threading.Lock(), 0, collections.deque()
             self._pid = os.getpid()
         return self._lock
 
-    def take(self) -> Any:
-        """Wait for a turn and return its connection; Refused if none came in time."""
+    def enter(self) -> None:
         with self._state():
-            if self._free and not self._waiters:
-                return self._free.pop()
-            handoff = Handoff()
-            self._waiters.append(handoff)
-        deadline = time.monotonic() + settings.ADMISSION_WAIT_SECONDS
-        while not handoff.event.wait(POLL_SECONDS):
-            refusal = OUTAGE if database_outage.down else BUSY if time.monotonic() >= deadline else None
-            if refusal is None:
-                continue
+            if self._inside < settings.DB_POOL_SIZE and not self._waiters:
+                self._inside += 1
+                return
+            if database_outage.down:
+                raise Refused(OUTAGE)
+            waiter = Waiter()
+            self._waiters.append(waiter)
+        if not waiter.event.wait(settings.ADMISSION_WAIT_SECONDS):
             with self._lock:
-                if not handoff.event.is_set():  # else it was handed over just now: ours after all
-                    self._waiters.remove(handoff)
-                    raise Refused(refusal)
-        return handoff.connection
+                if not waiter.event.is_set():  # else a place (or a refusal) came just now
+                    self._waiters.remove(waiter)
+                    raise Refused(BUSY)
+        if waiter.refusal is not None:
+            raise Refused(waiter.refusal)
 
-    def give_back(self, connection: Any) -> None:
+    def leave(self) -> None:
         with self._lock:
-            if self._waiters:  # the turn passes on without being free
-                handoff = self._waiters.popleft()
-                handoff.connection = connection
-                handoff.event.set()
-            else:
-                self._free.append(connection)
+            if self._waiters and not database_outage.down:
+                self._waiters.popleft().event.set()  # the place passes on without being free
+                return
+            self._inside -= 1
+        if database_outage.down:
+            self.refuse_waiters()
+
+    def refuse_waiters(self) -> None:
+        """Turn every waiter away with the outage's 503 (database_outage calls this)."""
+        with self._state():
+            waiters, self._waiters = self._waiters, collections.deque()
+        for waiter in waiters:
+            waiter.refusal = OUTAGE
+            waiter.event.set()
 
 
-turns = Turns()
-
-
-def release(connection: Any) -> None:
-    """The request is over: its greenlet lets go of the turn's connection (so nothing it
-    runs later can touch it) and the turn passes on."""
-    del connections[DEFAULT_DB_ALIAS]
-    turns.give_back(connection)
+gate = Gate()
+database_outage.when_down.append(gate.refuse_waiters)
 
 
 def read_body(environ: dict[str, Any]) -> bool:
@@ -156,15 +147,15 @@ def read_body(environ: dict[str, Any]) -> bool:
     return True
 
 
-def needs_no_turn(path: str) -> bool:
-    """Liveness and static files: no database, so no turn."""
+def needs_no_place(path: str) -> bool:
+    """Liveness and static files: no database, so no place in line."""
     return path == "/health" or path.startswith(settings.STATIC_URL)
 
 
 def admit(app: Callable) -> Callable:
-    """The WSGI application of the web process: bodies first, then a turn, then Django.
+    """The WSGI application of the web process: bodies first, then a place, then Django.
 
-    A refusal (408, 503) is still answered by Django, without a turn, by RefusalMiddleware:
+    A refusal (408, 503) is still answered by Django, without a place, by RefusalMiddleware:
     so it carries the CORS, security and X-Request-Id headers of every other answer, and
     a browser can read its Retry-After."""
 
@@ -172,23 +163,21 @@ def admit(app: Callable) -> Callable:
         if not read_body(environ):
             environ.update({REFUSAL: BODY_TIMEOUT, "wsgi.input": io.BytesIO(), "CONTENT_LENGTH": "0"})
             return app(environ, start_response)
-        if needs_no_turn(environ.get("PATH_INFO", "")):
+        if needs_no_place(environ.get("PATH_INFO", "")):
             return app(environ, start_response)
         try:
-            connection = turns.take()
+            gate.enter()
         except Refused as refused:
             environ[REFUSAL] = refused.refusal
             return app(environ, start_response)
-        connections[DEFAULT_DB_ALIAS] = connection  # this request's Django code uses it
         try:
             response = app(environ, start_response)
-            # Whole, so that the turn ends before the answer is written. A streamed answer
-            # would be buffered too: none takes a turn (static files take none).
+            # Whole, so that the place is given up before the answer is written. A streamed
+            # answer would be buffered too: none takes a place (static files take none).
             content = b"".join(response)
-            # Django's request_finished: an unusable or old connection is closed here.
-            response.close()
+            response.close()  # Django's request_finished: the connection goes back to the pool
         finally:
-            release(connection)
+            gate.leave()
         return [content]
 
     return application

@@ -14,9 +14,9 @@ CLIENT_TIMEOUT_SECONDS. A database or Redis call that waits yields to the others
 every thread and `/health` keeps answering. gevent alone would let every connection's
 request into Django at once, to queue for database connections and share the CPU 50 ways
 (measured below gthread: bench/RESULTS.md, issue 13, "The 5 s p50, diagnosed"); so
-taskflow.server.admission lets DB_POOL_SIZE requests per worker in at a time, each with one of
-the worker's DB_POOL_SIZE database connections, after their bodies have arrived; the
-others wait their turn, bounded. Measured against gthread:
+taskflow.server.admission lets DB_POOL_SIZE requests per worker in at a time (the size
+of the worker's database pool), after their bodies have arrived; the others wait in
+line, bounded. Measured against gthread:
 bench/RESULTS.md, issue 13, "Turns".
 
 Rejected: a buffering front started by the web: line (nginx is not on every platform's
@@ -25,15 +25,12 @@ image, and it is a second process to supervise per dyno); gthread with more thre
 
 gevent must patch the standard library before anything imports it, and with
 preload_app Django (and psycopg, which picks its wait function at import) is loaded in
-the master, right after this file: so the patch is here, first, and psycopg's wait is
-replaced by a gevent-native one right after it (taskflow/greenwait.py)."""
+the master, right after this file: so the patch is here, first. psycopg then finds
+`select` patched and waits the gevent way on its own (psycopg.waiting, "gevent" in its
+docs), as do psycopg_pool's worker threads, which are greenlets after the patch."""
 from gevent import monkey
 
 monkey.patch_all()
-
-from taskflow import greenwait  # noqa: E402
-
-greenwait.install()
 
 import os  # noqa: E402
 import sys  # noqa: E402

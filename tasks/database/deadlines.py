@@ -14,9 +14,11 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.db import InterfaceError, OperationalError
 
 from .outages import database_outage
@@ -73,16 +75,21 @@ def shut_down(fileno: int) -> None:
 watchdog = Watchdog()
 
 
-def bounded_execute(execute: Callable, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-    """Django execute_wrapper: every query gets the client-side deadline; failures and
-    the first success after them feed the one-line-per-outage log."""
+@contextmanager
+def client_deadline(connection: Any) -> Iterator[None]:
+    """Bound one database call of `connection` (a Django DatabaseWrapper) by
+    DB_CLIENT_TIMEOUT_SECONDS; its failure, and the first success after one, feed the
+    one-line-per-outage log and the admission gate (database_outage)."""
     from django.conf import settings
 
     seconds = settings.DB_CLIENT_TIMEOUT_SECONDS
-    raw = context["connection"].connection
-    key = watchdog.watch(raw.fileno(), seconds) if seconds > 0 and raw is not None else None
+    raw = connection.connection
     try:
-        result = execute(sql, params, many, context)
+        key = watchdog.watch(raw.fileno(), seconds) if seconds > 0 and raw is not None else None
+    except psycopg.Error:  # no socket any more: the call itself fails at once, and says why
+        key = None
+    try:
+        yield
     except (OperationalError, InterfaceError) as exc:
         database_outage.failed(exc)
         raise
@@ -90,7 +97,12 @@ def bounded_execute(execute: Callable, sql: str, params: Any, many: bool, contex
         if key is not None:
             watchdog.release(key)
     database_outage.answered()
-    return result
+
+
+def bounded_execute(execute: Callable, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Django execute_wrapper: every query gets the client-side deadline."""
+    with client_deadline(context["connection"]):
+        return execute(sql, params, many, context)
 
 
 def install_deadline(sender: Any, connection: Any, **kwargs: Any) -> None:

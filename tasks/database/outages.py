@@ -6,6 +6,7 @@ at most one extra log line or one extra attempt each."""
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 
 class Outage:
@@ -20,6 +21,8 @@ class Outage:
         self.failures = 0
         self.next_try = 0.0
         self._lock = threading.Lock()
+        # Called, in the failing request's thread, the moment an outage starts.
+        self.when_down: list[Callable[[], None]] = []
 
     def failed(self, exc: BaseException) -> None:
         """Record a failure; only the first of an outage is logged, without a traceback.
@@ -39,6 +42,8 @@ class Outage:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         self.logger.error("%s unavailable (%s: %s); further failures are not logged until it answers again",
                           self.name, type(exc).__name__, first_line)
+        for listener in self.when_down:
+            listener()
 
     def answered(self) -> None:
         """Record a success: logs the end of an outage, once. Cheap when nothing was down."""

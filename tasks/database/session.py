@@ -4,35 +4,50 @@ import datetime
 from typing import Any
 
 
-def set_statement_timeout(connection: Any) -> None:
+def session_timeouts() -> dict[str, int]:
+    """The server-side bounds of every session, in ms (0: off): a statement, and a session
+    left idle inside a transaction (a client that died holding row locks)."""
+    from django.conf import settings
+
+    return {
+        "statement_timeout": settings.DB_STATEMENT_TIMEOUT_MS,
+        "idle_in_transaction_session_timeout": settings.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    }
+
+
+def set_session_timeouts(connection: Any) -> None:
     """Bound every statement, so a stuck database costs a request seconds, not a worker.
 
     Behind a transaction pooler (DB_POOLER=transaction: PgBouncer, Neon's pooled URL) a
     session SET would land on whichever server connection ran it and stay there for
-    other clients, while ours run on others without it; there the timeout is the role's
-    setting in this database, stored by `migrate` (store_statement_timeout below)."""
+    other clients, while ours run on others without it; there the timeouts are the role's
+    settings in this database, stored by `migrate` (store_session_timeouts below)."""
     from django.conf import settings
 
-    if settings.DB_STATEMENT_TIMEOUT_MS > 0 and settings.DB_POOLER != "transaction":
+    timeouts = {name: ms for name, ms in session_timeouts().items() if ms > 0}
+    if timeouts and settings.DB_POOLER != "transaction":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{settings.DB_STATEMENT_TIMEOUT_MS}ms"])
+            cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, false)"] * len(timeouts)),
+                           [value for name, ms in timeouts.items() for value in (name, f"{ms}ms")])
 
 
-def store_statement_timeout(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    """post_migrate: make DB_STATEMENT_TIMEOUT_MS this role's default in this database, so
-    every server session a pooler opens starts with it (no SET, nothing left behind).
+def store_session_timeouts(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """post_migrate: make the session timeouts this role's defaults in this database, so
+    every server session a pooler opens starts with them (no SET, nothing left behind).
     Run by the Procfile's `release: migrate`, on the direct URL."""
-    from django.conf import settings
     from django.db import connections
     from psycopg import sql
 
     connection = connections[using]
     if connection.vendor != "postgresql" or sender.name != "tasks":
         return
-    timeout = settings.DB_STATEMENT_TIMEOUT_MS
-    statement = sql.SQL("ALTER ROLE CURRENT_USER IN DATABASE {} " + ("SET statement_timeout = {}" if timeout > 0 else "RESET statement_timeout"))
+    database = sql.Identifier(connection.settings_dict["NAME"])
     with connection.cursor() as cursor:
-        cursor.execute(statement.format(sql.Identifier(connection.settings_dict["NAME"]), sql.Literal(f"{timeout}ms")).as_string(cursor.connection))
+        for name, ms in session_timeouts().items():
+            change = sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(f"{ms}ms")) if ms > 0 else \
+                sql.SQL("RESET {}").format(sql.Identifier(name))
+            statement = sql.SQL("ALTER ROLE CURRENT_USER IN DATABASE {} {}").format(database, change)
+            cursor.execute(statement.as_string(cursor.connection))
 
 
 def load_timestamps_in_c(connection: Any) -> None:
@@ -68,7 +83,7 @@ def configure_session(sender: Any, connection: Any, **kwargs: Any) -> None:
     raw = connection.connection
     if connection.vendor != "postgresql" or getattr(raw, "taskflow_configured", False):
         return
-    set_statement_timeout(connection)
+    set_session_timeouts(connection)
     load_timestamps_in_c(connection)
     load_json_with_orjson(connection)
     raw.taskflow_configured = True

@@ -9,7 +9,6 @@ upgrade breaks a row: read that module, adapt it, then move the pin and the row 
 """
 import inspect
 import io
-from collections import abc
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -59,10 +58,8 @@ SIGNATURES = [
     ("gunicorn.util:write_error", "(sock, status_int, reason, mesg)", "taskflow/server/workers.py"),
     ("gunicorn.util:write_nonblock", "(sock, data, chunked=False)", "taskflow/server/workers.py"),
     ("gunicorn.util:close_graceful", "(sock, timeout=2.0, max_drain=65536)", "taskflow/server/workers.py"),
-    ("psycopg.waiting:wait", "(gen: 'PQGen[RV]', fileno, interval=0.0, timeout=None) -> 'RV'", "taskflow/greenwait.py"),
-    ("django.utils.connection:BaseConnectionHandler.create_connection", "(self, alias)", "taskflow/server/admission.py"),
-    ("django.utils.connection:BaseConnectionHandler.__setitem__", "(self, key, value)", "taskflow/server/admission.py"),
-    ("django.utils.connection:BaseConnectionHandler.__delitem__", "(self, key)", "taskflow/server/admission.py"),
+    ("django.db.backends.postgresql.base:DatabaseWrapper._commit", "(self)", "tasks/database/backend/base.py"),
+    ("django.db.backends.postgresql.base:DatabaseWrapper._rollback", "(self)", "tasks/database/backend/base.py"),
 ]
 
 
@@ -77,7 +74,6 @@ ATTRIBUTES = [
     ("LengthReader.length", lambda: attribute_set_by(gunicorn_length_reader, "length"), int, "taskflow/server/workers.py"),
     ("ChunkedReader.parser", lambda: attribute_set_by(gunicorn_chunked_reader, "parser"), type(x for x in ()), "taskflow/server/workers.py"),
     ("Arbiter.LISTENERS", lambda: __import__("gunicorn.arbiter", fromlist=["_"]).Arbiter.LISTENERS, list, "taskflow/server/workers.py"),
-    ("psycopg._cmodule._psycopg.ready_c", lambda: __import__("psycopg._cmodule", fromlist=["_"])._psycopg.ready_c, abc.Callable, "taskflow/greenwait.py"),
 ]
 
 
