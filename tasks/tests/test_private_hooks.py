@@ -60,6 +60,7 @@ SIGNATURES = [
     ("gunicorn.util:close_graceful", "(sock, timeout=2.0, max_drain=65536)", "taskflow/server/workers.py"),
     ("django.db.backends.postgresql.base:DatabaseWrapper._commit", "(self)", "tasks/database/backend/base.py"),
     ("django.db.backends.postgresql.base:DatabaseWrapper._rollback", "(self)", "tasks/database/backend/base.py"),
+    ("django.db.backends.postgresql.base:DatabaseWrapper.get_new_connection", "(self, conn_params)", "tasks/database/backend/base.py"),
 ]
 
 
