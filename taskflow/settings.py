@@ -199,7 +199,7 @@ for database in DATABASES.values():
     # Django's PostgreSQL backend with a client-side deadline on COMMIT and ROLLBACK too.
     database["ENGINE"] = "tasks.database.backend"
     # A database that does not answer must cost a request seconds, not a worker forever;
-    # the statement timeout is set per connection in tasks.apps (Neon's pooler refuses
+    # the session timeouts are set per connection in tasks.database.session (Neon's pooler refuses
     # the `options` startup parameter).
     database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
     # A host that died (no RST, no ACK) ends a connection within ~10 s instead of TCP's

@@ -20,6 +20,17 @@ gunicorn answers what it refuses before the application sees it (a request line 
 with an HTML page written by `gunicorn.util.write_error`, which every worker class calls
 from the base Worker's `handle_error`. Replacing that one function keeps the status and
 reason gunicorn chose and changes only the body.
+
+Why not a library: gunicorn has no per-read client timeout for its async workers and no
+option for its error bodies, and the buffering fronts that do this (nginx) are not on
+every platform (taskflow/server/gunicorn.py).
+
+Private gunicorn hooks used here (one row each in tasks/tests/test_private_hooks.py, and
+gunicorn pinned by major.minor in requirements.in): AsyncWorker.handle (called, skipping
+GeventWorker.handle), GeventWorker.handle_request and Worker.handle_error (extended),
+Request.unreader.buf, LengthReader.length, ChunkedReader.parser (read), Arbiter.stop
+and Arbiter.LISTENERS (wrapped, read), util.write_error (replaced), util.write_nonblock
+and util.close_graceful (called).
 """
 import ctypes
 import json

@@ -8,7 +8,12 @@ process on a live host). So a watchdog thread per process shuts down the socket 
 that outlives its deadline: psycopg sees the connection end and raises OperationalError,
 Django marks the connection unusable and drops it, the request answers 503, and the next
 request opens a new connection (bounded by `connect_timeout`). The watchdog works the
-same under gevent (its thread is then a greenlet) and under threads."""
+same under gevent (its thread is then a greenlet) and under threads.
+
+Why not a library: neither psycopg nor Django has a client-side deadline per call, and
+psycopg's cancel() needs an answer from the very server that stopped answering. No
+private hook: execute_wrappers and DatabaseWrapper.connection are Django's public API
+(COMMIT/ROLLBACK get the deadline from tasks/database/backend, which names its hooks)."""
 import itertools
 import os
 import socket

@@ -2,7 +2,11 @@
 (or a traceback) per failed request; and, for Redis, a pause before it is tried again.
 
 State is per worker process: two processes may disagree for a few seconds, which costs
-at most one extra log line or one extra attempt each."""
+at most one extra log line or one extra attempt each.
+
+Why not a library: a circuit-breaker package (pybreaker) counts failures to open and
+half-opens on a timer; here the first failure is the outage, the first success ends it,
+and the admission gate must hear of it at once (when_down): 60 lines, no dependency."""
 import logging
 import threading
 import time

@@ -180,3 +180,25 @@ def test_waiters_get_in_strictly_in_order_of_arrival(
         for thread in [patch, *waiters]:
             thread.join(30)
     assert [(index, status) for _, index, status in sorted(answered)] == [(index, 200) for index in range(6)]
+
+
+def test_expired_connections_are_replaced_by_the_pool_and_requests_go_on(
+        start_service: Callable[..., WebServer], production_token: Callable[..., str], service_database_url: str) -> None:
+    """CONN_MAX_AGE reopened an expired connection on the path of the next request that
+    used it; the pool replaces it in its background (max_lifetime) and every request
+    meanwhile gets a connection that is already open."""
+    server = start_service(WEB_CONCURRENCY="1", DB_POOL_SIZE="2", DB_POOL_MAX_LIFETIME_SECONDS="1",
+                           PGAPPNAME="taskflow-lifetime")
+    token = production_token()
+    path = f"/api/{sub_of(token)}/tasks"
+    assert server.request("GET", path, token).status_code == 200
+    first = worker_connections(service_database_url, "taskflow-lifetime")
+    statuses = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        statuses.append(server.request("GET", path, token).status_code)
+        time.sleep(0.05)
+    later = worker_connections(service_database_url, "taskflow-lifetime")
+    assert set(statuses) == {200}
+    assert later and not later & first  # every connection was replaced, without a restart
+    assert len(later) <= 2
