@@ -192,6 +192,9 @@ TEMPLATES = [
     },
 ]
 
+# The web: process imports its gunicorn config (taskflow.server.gunicorn) before Django;
+# only it pools database connections.
+IS_WEB_PROCESS = "taskflow.server.gunicorn" in sys.modules
 # Any other URL (or none, in production) is refused in one line at the bottom.
 IS_POSTGRES_URL = urlsplit(DATABASE_URL).scheme in {"postgres", "postgresql"}
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)} if IS_POSTGRES_URL else {}
@@ -208,17 +211,24 @@ for database in DATABASES.values():
     # acknowledges (a frozen server process): that is tasks.database.deadlines' job.
     database["OPTIONS"].update(keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
                                tcp_user_timeout=10_000)
-    # Django's native pool (psycopg_pool), which requires CONN_MAX_AGE = 0: a request takes
-    # a connection from it and gives it back at request_finished. `timeout` bounds the wait
-    # for one (a reconnect during an outage) like a connect; expired connections are
-    # replaced in the pool's background, not on a request's path as CONN_MAX_AGE did.
-    database["CONN_MAX_AGE"] = 0
-    database["OPTIONS"]["pool"] = {
-        "min_size": DB_POOL_SIZE,
-        "max_size": DB_POOL_SIZE,
-        "timeout": DB_CONNECT_TIMEOUT,
-        "max_lifetime": DB_POOL_MAX_LIFETIME_SECONDS,
-    }
+    if IS_WEB_PROCESS:
+        # Django's native pool (psycopg_pool), which requires CONN_MAX_AGE = 0: a request
+        # takes a connection from it and gives it back at request_finished. `timeout`
+        # bounds the wait for one (a reconnect during an outage) like a connect; expired
+        # connections are replaced in the pool's background, not on a request's path as
+        # CONN_MAX_AGE did.
+        database["CONN_MAX_AGE"] = 0
+        database["OPTIONS"]["pool"] = {
+            "min_size": DB_POOL_SIZE,
+            "max_size": DB_POOL_SIZE,
+            "timeout": DB_CONNECT_TIMEOUT,
+            "max_lifetime": DB_POOL_MAX_LIFETIME_SECONDS,
+        }
+    else:
+        # A command or a test process: plain connections, kept for a minute, so an
+        # unreachable database fails at once with libpq's own reason (a pool would retry
+        # in its background and answer "couldn't get a connection" after its timeout).
+        database["CONN_MAX_AGE"] = 60
     if DB_POOLER == "transaction":
         # Each transaction may run on another server connection: a statement prepared
         # on one is unknown on the next, and a named cursor would outlive its transaction.
@@ -355,6 +365,9 @@ LOGGING = {
         "django": {"handlers": [], "propagate": True},
         # 503s are outages, logged once per outage by tasks.database.outages, not once per request.
         "django.request": {"level": "ERROR", "filters": ["not_outage"]},
+        # The pool warns of every failed reconnect and every dropped connection: an outage
+        # is logged once, by tasks.database.outages.
+        "psycopg.pool": {"level": "ERROR"},
         # axes announces itself at every start, commands included; its lockouts are warnings.
         "axes.apps": {"level": "WARNING"},
     },

@@ -110,11 +110,11 @@ class Gate:
 
     def refuse_waiters(self) -> None:
         """Turn every waiter away with the outage's 503 (database_outage calls this)."""
-        with self._state():
-            waiters, self._waiters = self._waiters, collections.deque()
-        for waiter in waiters:
-            waiter.refusal = OUTAGE
-            waiter.event.set()
+        with self._state():  # under the lock: a waiter timing out sees either its refusal or its place
+            while self._waiters:
+                waiter = self._waiters.popleft()
+                waiter.refusal = OUTAGE
+                waiter.event.set()
 
 
 gate = Gate()

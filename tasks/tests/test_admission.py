@@ -3,6 +3,7 @@ worker with a pool of one database connection, so one request at a time is insid
 and everything else waits, bounded and in order of arrival, for its place; and the pool's
 connections, kept from request to request and never more than DB_POOL_SIZE."""
 import json
+import re
 import socket
 import threading
 import time
@@ -146,9 +147,16 @@ def test_a_terminated_backend_is_replaced_without_a_restart(
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'taskflow-dropped'")
     # The request that finds its connection gone answers 503 (or the pool already replaced
     # it), and the pool then has a new connection: no restart, no lasting failure.
-    first = server.request("GET", path, token)
-    assert first.status_code == 200 or (first.status_code, first.json()["detail"], "Retry-After" in first.headers) == (
-        503, "Database unavailable", True), first.text
+    # While the pool replaces it (in its background: milliseconds here) a request answers
+    # 503 + Retry-After rather than wait; then every request is served again.
+    answers = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and (not answers or answers[-1].status_code != 200):
+        answers.append(server.request("GET", path, token))
+        time.sleep(0.05)
+    assert answers[-1].status_code == 200, [a.text for a in answers]
+    assert all((a.status_code, a.json()["detail"], "Retry-After" in a.headers) == (503, "Database unavailable", True)
+               for a in answers[:-1]), [a.text for a in answers]
     assert [server.request("GET", path, token).status_code for _ in range(5)] == [200] * 5
 
 
@@ -158,11 +166,10 @@ def test_waiters_get_in_strictly_in_order_of_arrival(
     token = production_token()
     path = f"/api/{sub_of(token)}/tasks"
     task = server.request("POST", path, token, json={"title": "held"}).json()
-    answered: list[tuple[float, int, int]] = []
+    statuses: dict[int, int] = {}
 
     def get(index: int) -> None:
-        status = server.request("GET", path, token).status_code
-        answered.append((time.monotonic(), index, status))
+        statuses[index] = server.request("GET", path, token, headers={"X-Request-Id": f"fifo-{index}"}).status_code
 
     with psycopg.connect(service_database_url) as holder:
         holder.execute("SELECT 1 FROM tasks WHERE id = %s FOR UPDATE", [task["id"]])
@@ -179,7 +186,11 @@ def test_waiters_get_in_strictly_in_order_of_arrival(
         holder.commit()
         for thread in [patch, *waiters]:
             thread.join(30)
-    assert [(index, status) for _, index, status in sorted(answered)] == [(index, 200) for index in range(6)]
+    # The order Django finished them in, from the server's own request log (one worker):
+    # client threads may read answers that are milliseconds apart in any order.
+    finished = re.findall(r'"request_id":"fifo-(\d)"', server.log_text())
+    assert statuses == {index: 200 for index in range(6)}
+    assert finished == [str(index) for index in range(6)]
 
 
 def test_expired_connections_are_replaced_by_the_pool_and_requests_go_on(

@@ -20,13 +20,15 @@ def redis_commands() -> Iterator[list[str]]:
     seen: list[str] = []
     client = redis.Redis.from_url(REDIS_URL)
     monitor = client.monitor().__enter__()  # MONITOR is on before the test sends anything
-    stop = threading.Event()
 
     def listen() -> None:
-        while not stop.is_set():
+        # Until the sentinel below: MONITOR lines arrive after the commands were answered.
+        while True:
             try:
                 command = monitor.next_command()
             except (redis.ConnectionError, OSError, ValueError):
+                return
+            if "ratelimit:test-stop" in command["command"]:
                 return
             if command["db"] == 7 and command["client_type"] != "lua" and "ratelimit:" in command["command"]:
                 seen.append(command["command"].split()[0].upper())
@@ -34,7 +36,6 @@ def redis_commands() -> Iterator[list[str]]:
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     yield seen
-    stop.set()
     client.set("ratelimit:test-stop", "1", ex=1)  # one more line, so the listener wakes up
     listener.join(5)
     monitor.__exit__(None, None, None)
