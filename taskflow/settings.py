@@ -30,17 +30,24 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if IS_PRODUCTION else "localhost,12
 DATABASE_URL = env_str("DATABASE_URL", "" if IS_PRODUCTION else devdb.url())
 DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
 DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 5000)
-# The client-side bound of one database call (tasks.deadlines): a server that stops
+# The client-side bound of one database call (tasks.database.deadlines): a server that stops
 # answering is given the statement timeout plus a second of grace, then cut off.
 DB_CLIENT_TIMEOUT_SECONDS = env_float("DB_CLIENT_TIMEOUT_SECONDS", DB_STATEMENT_TIMEOUT_MS / 1000 + 1 if DB_STATEMENT_TIMEOUT_MS > 0 else 0.0)
 # "transaction" when DATABASE_URL goes through a transaction pooler (PgBouncer, Neon's
 # "-pooler" host): no session state, no prepared statements, no server-side cursors.
 DB_POOLER = env_str("DB_POOLER").lower()
-# Database connections per web worker process, and so requests inside Django at once per
-# worker: each connection is one of taskflow.admission's turns. gevent serves every client
-# connection in a greenlet of its own; without turns 500 clients would open 500.
+# Database connections per web worker process (the size of its pool, Django's native
+# one), and so requests inside Django at once per worker: taskflow.server.admission lets
+# that many in and queues the rest. gevent serves every client connection in a greenlet
+# of its own; without the gate 500 clients would queue 500 requests inside Django.
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 4)
-# A request waits this long for one of those turns before its 503 (none during a known outage).
+# A pooled connection is replaced (in the pool's background, never on a request's path)
+# after this long, so a connection does not live forever on one server or pooler backend.
+DB_POOL_MAX_LIFETIME_SECONDS = env_float("DB_POOL_MAX_LIFETIME_SECONDS", 3600.0)
+# The server ends a session that sits this long inside a transaction (a client that
+# died mid-transaction holding row locks).
+DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 10_000)
+# A request waits this long for its place before its 503 (none during a known outage).
 ADMISSION_WAIT_SECONDS = env_float("ADMISSION_WAIT_SECONDS", 10.0)
 # A trailing slash is a common slip ("http://localhost:3000/"); an origin never has one.
 CORS_ALLOWED_ORIGINS = [o.rstrip("/") for o in env_list("CORS_ORIGINS", "http://localhost:3000")]
@@ -56,7 +63,7 @@ REDIS_URL = env_str("REDIS_URL")
 # (allowing requests) for REDIS_RETRY_SECONDS instead of paying the timeout per request.
 REDIS_TIMEOUT_SECONDS = env_float("REDIS_TIMEOUT_SECONDS", 0.25)
 REDIS_RETRY_SECONDS = env_float("REDIS_RETRY_SECONDS", 10.0)
-# gunicorn (taskflow.workers): a client that sends nothing for this long, in the middle
+# gunicorn (taskflow.server.workers): a client that sends nothing for this long, in the middle
 # of a request head or body, is answered 408 or disconnected.
 CLIENT_TIMEOUT_SECONDS = env_float("CLIENT_TIMEOUT_SECONDS", 5.0)
 # Deleted tasks are remembered this long for GET /changes; older sync tokens get 410.
@@ -132,9 +139,9 @@ MIDDLEWARE = [
     # Next, so that CORS headers reach every response, errors included.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # A request the web process refused (no turn, a stalled body) ends here, with the
-    # headers above (taskflow.admission).
-    "taskflow.admission.RefusalMiddleware",
+    # A request the web process refused (no place in line, a stalled body) ends here, with the
+    # headers above (taskflow.server.admission).
+    "taskflow.server.admission.RefusalMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     # /admin/ only: the API sets no cookie and needs no session, CSRF token or messages.
@@ -185,17 +192,43 @@ TEMPLATES = [
     },
 ]
 
+# The web: process imports its gunicorn config (taskflow.server.gunicorn) before Django;
+# only it pools database connections.
+IS_WEB_PROCESS = "taskflow.server.gunicorn" in sys.modules
 # Any other URL (or none, in production) is refused in one line at the bottom.
 IS_POSTGRES_URL = urlsplit(DATABASE_URL).scheme in {"postgres", "postgresql"}
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)} if IS_POSTGRES_URL else {}
 for database in DATABASES.values():
+    # Django's PostgreSQL backend with a client-side deadline on COMMIT and ROLLBACK too.
+    database["ENGINE"] = "tasks.database.backend"
     # A database that does not answer must cost a request seconds, not a worker forever;
-    # the statement timeout is set per connection in tasks.apps (Neon's pooler refuses
+    # the session timeouts are set per connection in tasks.database.session (Neon's pooler refuses
     # the `options` startup parameter).
     database.setdefault("OPTIONS", {}).setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
-    # Persistent (reopened after a minute, or after an error that left it unusable): in
-    # the web process each is one of taskflow.admission's turns, used request after request.
-    database["CONN_MAX_AGE"] = 60
+    # A host that died (no RST, no ACK) ends a connection within ~10 s instead of TCP's
+    # retransmission minutes: libpq's keepalives probe an idle socket, and
+    # tcp_user_timeout bounds unacknowledged writes. Neither helps where the kernel still
+    # acknowledges (a frozen server process): that is tasks.database.deadlines' job.
+    database["OPTIONS"].update(keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+                               tcp_user_timeout=10_000)
+    if IS_WEB_PROCESS:
+        # Django's native pool (psycopg_pool), which requires CONN_MAX_AGE = 0: a request
+        # takes a connection from it and gives it back at request_finished. `timeout`
+        # bounds the wait for one (a reconnect during an outage) like a connect; expired
+        # connections are replaced in the pool's background, not on a request's path as
+        # CONN_MAX_AGE did.
+        database["CONN_MAX_AGE"] = 0
+        database["OPTIONS"]["pool"] = {
+            "min_size": DB_POOL_SIZE,
+            "max_size": DB_POOL_SIZE,
+            "timeout": DB_CONNECT_TIMEOUT,
+            "max_lifetime": DB_POOL_MAX_LIFETIME_SECONDS,
+        }
+    else:
+        # A command or a test process: plain connections, kept for a minute, so an
+        # unreachable database fails at once with libpq's own reason (a pool would retry
+        # in its background and answer "couldn't get a connection" after its timeout).
+        database["CONN_MAX_AGE"] = 60
     if DB_POOLER == "transaction":
         # Each transaction may run on another server connection: a statement prepared
         # on one is unknown on the next, and a named cursor would outlive its transaction.
@@ -330,8 +363,11 @@ LOGGING = {
         # Through the root handler only (Django's default adds a second one), and 4xx
         # answers are the API working as specified, not warnings.
         "django": {"handlers": [], "propagate": True},
-        # 503s are outages, logged once per outage by tasks.outages, not once per request.
+        # 503s are outages, logged once per outage by tasks.database.outages, not once per request.
         "django.request": {"level": "ERROR", "filters": ["not_outage"]},
+        # The pool warns of every failed reconnect and every dropped connection: an outage
+        # is logged once, by tasks.database.outages.
+        "psycopg.pool": {"level": "ERROR"},
         # axes announces itself at every start, commands included; its lockouts are warnings.
         "axes.apps": {"level": "WARNING"},
     },
@@ -364,6 +400,8 @@ problems = [
         (MAX_BODY_BYTES <= 0, "MAX_BODY_BYTES must be positive"),
         (DB_POOL_SIZE <= 0, "DB_POOL_SIZE must be positive"),
         (ADMISSION_WAIT_SECONDS <= 0, "ADMISSION_WAIT_SECONDS must be positive"),
+        (DB_POOL_MAX_LIFETIME_SECONDS <= 0, "DB_POOL_MAX_LIFETIME_SECONDS must be positive"),
+        (DB_IDLE_IN_TRANSACTION_TIMEOUT_MS < 0, "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS may not be negative"),
         (DB_POOLER not in {"", "transaction"}, f"DB_POOLER must be empty or 'transaction', not {DB_POOLER!r}"),
         (REDIS_TIMEOUT_SECONDS <= 0, "REDIS_TIMEOUT_SECONDS must be positive"),
         (CLIENT_TIMEOUT_SECONDS <= 0, "CLIENT_TIMEOUT_SECONDS must be positive"),

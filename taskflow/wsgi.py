@@ -6,7 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from taskflow.admission import admit
+from taskflow.server.admission import admit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "taskflow.settings")
 

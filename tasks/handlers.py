@@ -1,7 +1,8 @@
 """The one error mapping: every failure leaves as the contract's JSON `{"detail": ...}`.
 
-DRF's handler is wrapped, not replaced, so it keeps rolling back the request's
-transaction and setting `WWW-Authenticate` / `Retry-After`. Django's own error views
+DRF's handler is wrapped, not replaced, so it keeps setting `WWW-Authenticate` /
+`Retry-After`. There is no request-wide transaction to roll back (no ATOMIC_REQUESTS,
+README "Decisions"): each write is its own atomic block. Django's own error views
 (handler400..500 in taskflow/urls.py) live here too.
 """
 import logging
@@ -15,9 +16,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
-from rest_framework.views import set_rollback
 
-from .deadlines import database
+from .database.outages import database_outage
 from .exceptions import RequestTooLarge, RequestValidationError, ServiceUnavailable
 
 logger = logging.getLogger("tasks.errors")
@@ -27,16 +27,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: map, then let DRF's handler render."""
     # Connection trouble and timeouts are an outage (503); errors in our SQL or data stay 500s.
     if isinstance(exc, (OperationalError, InterfaceError)):
-        database.failed(exc)  # logged once per outage, not per request
+        database_outage.failed(exc)  # logged once per outage, not per request
         exc = ServiceUnavailable("Database unavailable")
     elif isinstance(exc, RequestDataTooBig):
-        # Nothing of the body is read: gunicorn (taskflow.workers) drains a small rest
+        # Nothing of the body is read: gunicorn (taskflow.server.workers) drains a small rest
         # or closes the connection after this answer.
         exc = RequestTooLarge()
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.error("Unhandled error", exc_info=exc)
-        set_rollback()
         return Response({"detail": "Internal server error"}, status=500)
     if getattr(exc, "etag", None):
         response["ETag"] = exc.etag  # 412: the task's current version (RFC 9110 §13.1.1)

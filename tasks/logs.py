@@ -42,7 +42,7 @@ class JSONFormatter(logging.Formatter):
 
 
 class NotServiceUnavailable(logging.Filter):
-    """Drops django.request's line for a 503: an outage is logged once by tasks.outages,
+    """Drops django.request's line for a 503: an outage is logged once by tasks.database.outages,
     not once per request it fails."""
 
     def filter(self, record: logging.LogRecord) -> bool:

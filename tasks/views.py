@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from . import recurrence, sync, tagging
 from .conditional import (if_match_holds, if_match_versions, list_etag, list_query, none_match,
                           not_modified_if_matching, task_etag, with_etag)
-from .deadlines import database
+from .database.outages import database_outage
 from .exceptions import ServiceUnavailable
 from .idempotency import idempotent
 from .listing import list_page, list_version, parse_list_request
@@ -218,6 +218,6 @@ class ReadinessView(APIView):
         try:
             execute("SELECT 1")
         except (OperationalError, InterfaceError) as exc:
-            database.failed(exc)  # one line per outage, however often the platform probes
+            database_outage.failed(exc)  # one line per outage, however often the platform probes
             raise ServiceUnavailable("Database unavailable") from exc
         return Response({"status": "ok"})

@@ -1,4 +1,4 @@
-"""Client connections of the Procfile start (taskflow.workers): kept-alive ones outlive a
+"""Client connections of the Procfile start (taskflow.server.workers): kept-alive ones outlive a
 Retry-After wait, silent ones are closed."""
 import socket
 import time

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tasks.outages import Outage
+from tasks.database.outages import Outage
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ upgrade breaks a row: read that module, adapt it, then move the pin and the row 
 """
 import inspect
 import io
-from collections import abc
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -52,17 +51,16 @@ def gunicorn_chunked_reader() -> Any:
 
 # (hook, the signature we call or replace it with, the module that relies on it)
 SIGNATURES = [
-    ("gunicorn.workers.ggevent:GeventWorker.handle_request", "(self, listener_name, req, sock, addr)", "taskflow/workers.py"),
-    ("gunicorn.workers.base_async:AsyncWorker.handle", "(self, listener, client, addr)", "taskflow/workers.py"),
-    ("gunicorn.workers.base:Worker.handle_error", "(self, req, client, addr, exc)", "taskflow/workers.py"),
-    ("gunicorn.arbiter:Arbiter.stop", "(self, graceful=True)", "taskflow/workers.py"),
-    ("gunicorn.util:write_error", "(sock, status_int, reason, mesg)", "taskflow/gunicorn_errors.py"),
-    ("gunicorn.util:write_nonblock", "(sock, data, chunked=False)", "taskflow/gunicorn_errors.py"),
-    ("gunicorn.util:close_graceful", "(sock, timeout=2.0, max_drain=65536)", "taskflow/workers.py"),
-    ("psycopg.waiting:wait", "(gen: 'PQGen[RV]', fileno, interval=0.0, timeout=None) -> 'RV'", "taskflow/greenwait.py"),
-    ("django.utils.connection:BaseConnectionHandler.create_connection", "(self, alias)", "taskflow/admission.py"),
-    ("django.utils.connection:BaseConnectionHandler.__setitem__", "(self, key, value)", "taskflow/admission.py"),
-    ("django.utils.connection:BaseConnectionHandler.__delitem__", "(self, key)", "taskflow/admission.py"),
+    ("gunicorn.workers.ggevent:GeventWorker.handle_request", "(self, listener_name, req, sock, addr)", "taskflow/server/workers.py"),
+    ("gunicorn.workers.base_async:AsyncWorker.handle", "(self, listener, client, addr)", "taskflow/server/workers.py"),
+    ("gunicorn.workers.base:Worker.handle_error", "(self, req, client, addr, exc)", "taskflow/server/workers.py"),
+    ("gunicorn.arbiter:Arbiter.stop", "(self, graceful=True)", "taskflow/server/workers.py"),
+    ("gunicorn.util:write_error", "(sock, status_int, reason, mesg)", "taskflow/server/workers.py"),
+    ("gunicorn.util:write_nonblock", "(sock, data, chunked=False)", "taskflow/server/workers.py"),
+    ("gunicorn.util:close_graceful", "(sock, timeout=2.0, max_drain=65536)", "taskflow/server/workers.py"),
+    ("django.db.backends.postgresql.base:DatabaseWrapper._commit", "(self)", "tasks/database/backend/base.py"),
+    ("django.db.backends.postgresql.base:DatabaseWrapper._rollback", "(self)", "tasks/database/backend/base.py"),
+    ("django.db.backends.postgresql.base:DatabaseWrapper.get_new_connection", "(self, conn_params)", "tasks/database/backend/base.py"),
 ]
 
 
@@ -73,11 +71,10 @@ def test_hook_keeps_its_signature(hook: str, expected: str, user: str) -> None:
 
 # (what, how to get it, what it must be, the module that relies on it)
 ATTRIBUTES = [
-    ("Request.unreader.buf", lambda: attribute_set_by(gunicorn_unreader, "buf"), io.BytesIO, "taskflow/workers.py"),
-    ("LengthReader.length", lambda: attribute_set_by(gunicorn_length_reader, "length"), int, "taskflow/workers.py"),
-    ("ChunkedReader.parser", lambda: attribute_set_by(gunicorn_chunked_reader, "parser"), type(x for x in ()), "taskflow/workers.py"),
-    ("Arbiter.LISTENERS", lambda: __import__("gunicorn.arbiter", fromlist=["_"]).Arbiter.LISTENERS, list, "taskflow/workers.py"),
-    ("psycopg._cmodule._psycopg.ready_c", lambda: __import__("psycopg._cmodule", fromlist=["_"])._psycopg.ready_c, abc.Callable, "taskflow/greenwait.py"),
+    ("Request.unreader.buf", lambda: attribute_set_by(gunicorn_unreader, "buf"), io.BytesIO, "taskflow/server/workers.py"),
+    ("LengthReader.length", lambda: attribute_set_by(gunicorn_length_reader, "length"), int, "taskflow/server/workers.py"),
+    ("ChunkedReader.parser", lambda: attribute_set_by(gunicorn_chunked_reader, "parser"), type(x for x in ()), "taskflow/server/workers.py"),
+    ("Arbiter.LISTENERS", lambda: __import__("gunicorn.arbiter", fromlist=["_"]).Arbiter.LISTENERS, list, "taskflow/server/workers.py"),
 ]
 
 

@@ -1,5 +1,6 @@
 """The contract over real HTTP against the Procfile start (production settings), and what
 happens when PostgreSQL is down or stuck."""
+import json
 import socket
 import threading
 import time
@@ -46,20 +47,102 @@ def test_bad_token_gets_401_over_http(service: WebServer) -> None:
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_oversized_body_gets_413_and_the_connection_stays_usable(service: WebServer,
-                                                                 production_token: Callable[..., str]) -> None:
+class RawConnection:
+    """One client connection, read by hand: requests.Session would silently reconnect,
+    so only a raw socket tells a kept connection from a closed one."""
+
+    def __init__(self, server: WebServer) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=15)
+        self.buffer = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def answer(self) -> tuple[int, bytes, dict[str, str]]:
+        """The next whole answer: (status, body, headers)."""
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            assert chunk, f"closed before a whole answer: {self.buffer!r}"
+            self.buffer += chunk
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {name.lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            self.buffer += self.sock.recv(65536)
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(lines[0].split()[1]), body, headers
+
+    def closed_within(self, seconds: float) -> bool:
+        """True when the server closes the connection within `seconds` (recv gives b"")."""
+        self.sock.settimeout(seconds)
+        try:
+            while chunk := self.sock.recv(65536):
+                self.buffer += chunk
+            return True
+        except (socket.timeout, ConnectionResetError):
+            return False
+        finally:
+            self.sock.settimeout(15)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def request_head(method: str, path: str, token: str, **headers: str) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Authorization: Bearer {token}",
+             *(f"{name.replace('_', '-')}: {value}" for name, value in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_a_normal_answer_keeps_the_connection_open_for_the_next_request(
+        service: WebServer, production_token: Callable[..., str]) -> None:
     token = production_token()
-    base = f"/api/{sub_of(token)}/tasks"
-    body = b'{"title": "big", "description": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    connection = RawConnection(service)
+    try:
+        connection.send(request_head("GET", f"/api/{sub_of(token)}/tasks", token))
+        first = connection.answer()
+        assert not connection.closed_within(1.0)
+        connection.send(request_head("GET", f"/api/{sub_of(token)}/tasks", token))
+        second = connection.answer()
+    finally:
+        connection.close()
+    assert [first[0], second[0]] == [200, 200]
 
-    with requests.Session() as session:
-        big = session.post(service.url + base, data=body, timeout=30, headers={
-            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-        after = session.get(service.url + base, timeout=30, headers={"Authorization": f"Bearer {token}"})
 
-    assert big.status_code == 413
-    assert big.json() == {"detail": "Request body larger than 1048576 bytes"}
-    assert after.status_code == 200 and after.json() == []
+def test_oversized_body_gets_413_and_then_the_connection_is_closed(
+        service: WebServer, production_token: Callable[..., str]) -> None:
+    token = production_token()
+    connection = RawConnection(service)
+    try:
+        # 2 MB announced, 100 KB sent: the rest is never read to answer that it is too big.
+        connection.send(request_head("POST", f"/api/{sub_of(token)}/tasks", token, Content_Type="application/json",
+                                     Content_Length="2000000") + b"x" * 100_000)
+        status, body, headers = connection.answer()
+        closed = connection.closed_within(2.0)
+    finally:
+        connection.close()
+    assert (status, json.loads(body)) == (413, {"detail": "Request body larger than 1048576 bytes"})
+    assert closed, "the connection stayed open after a 413 with 1.9 MB of body unread"
+    assert service.request("GET", f"/api/{sub_of(token)}/tasks", token).json() == []
+
+
+def test_stalled_body_gets_408_and_then_the_connection_is_closed(
+        service: WebServer, production_token: Callable[..., str]) -> None:
+    token = production_token()
+    connection = RawConnection(service)
+    try:
+        connection.send(request_head("POST", f"/api/{sub_of(token)}/tasks", token, Content_Type="application/json",
+                                     Content_Length="100") + b'{"title": "sta')
+        started = time.monotonic()
+        status, body, _ = connection.answer()
+        answered_s = time.monotonic() - started
+        closed = connection.closed_within(2.0)
+    finally:
+        connection.close()
+    assert (status, json.loads(body)) == (408, {"detail": "Request body not received in time"})
+    assert 4 < answered_s < 8  # CLIENT_TIMEOUT_SECONDS (5) without a byte
+    assert closed, "the connection stayed open after a 408: the rest of the body would count as a request"
 
 
 def test_body_just_under_the_limit_is_accepted(service: WebServer, production_token: Callable[..., str]) -> None:

@@ -1,5 +1,5 @@
-"""The Procfile's web: process: `python -m taskflow.web APP [gunicorn options]` is gunicorn
-with taskflow/gunicorn.py, started from Python.
+"""The Procfile's web: process: `python -m taskflow.server.web APP [gunicorn options]` is gunicorn
+with taskflow/server/gunicorn.py, started from Python.
 
 gunicorn's own config module parses WEB_CONCURRENCY with int() when it is imported,
 before any config file runs, so `WEB_CONCURRENCY=abc gunicorn ...` ends in a traceback.
@@ -10,12 +10,12 @@ import sys
 
 
 def main() -> None:
-    import taskflow.gunicorn  # noqa: F401  # validates its knobs; exits with one line
+    import taskflow.server.gunicorn  # noqa: F401  # validates its knobs; exits with one line
 
     from gunicorn.app.wsgiapp import run
 
     # The Procfile names the app (taskflow.wsgi), as gunicorn's own command line would.
-    sys.argv = ["gunicorn", "--config", "python:taskflow.gunicorn", *sys.argv[1:]]
+    sys.argv = ["gunicorn", "--config", "python:taskflow.server.gunicorn", *sys.argv[1:]]
     run()
 
 

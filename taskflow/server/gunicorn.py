@@ -1,8 +1,8 @@
-"""gunicorn settings for the Procfile's `web:` line (`--config python:taskflow.gunicorn`).
+"""gunicorn settings for the Procfile's `web:` line (`--config python:taskflow.server.gunicorn`).
 
 The bind address stays on the Procfile line, where a platform's $PORT is visible.
 
-Why gevent workers (taskflow.workers), not threads: not every platform's router buffers
+Why gevent workers (taskflow.server.workers), not threads: not every platform's router buffers
 request heads and bodies, so the process reached by `web:` must survive clients that
 send slowly or not at all. A gthread worker gives each connection a thread while it
 reads the head: 4 threads x 3 workers are 12 slow connections from a stalled service
@@ -14,9 +14,9 @@ CLIENT_TIMEOUT_SECONDS. A database or Redis call that waits yields to the others
 every thread and `/health` keeps answering. gevent alone would let every connection's
 request into Django at once, to queue for database connections and share the CPU 50 ways
 (measured below gthread: bench/RESULTS.md, issue 13, "The 5 s p50, diagnosed"); so
-taskflow.admission lets DB_POOL_SIZE requests per worker in at a time, each with one of
-the worker's DB_POOL_SIZE database connections, after their bodies have arrived; the
-others wait their turn, bounded. Measured against gthread:
+taskflow.server.admission lets DB_POOL_SIZE requests per worker in at a time (the size
+of the worker's database pool), after their bodies have arrived; the others wait in
+line, bounded. Measured against gthread:
 bench/RESULTS.md, issue 13, "Turns".
 
 Rejected: a buffering front started by the web: line (nginx is not on every platform's
@@ -25,21 +25,17 @@ image, and it is a second process to supervise per dyno); gthread with more thre
 
 gevent must patch the standard library before anything imports it, and with
 preload_app Django (and psycopg, which picks its wait function at import) is loaded in
-the master, right after this file: so the patch is here, first, and psycopg's wait is
-replaced by a gevent-native one right after it (taskflow/greenwait.py)."""
+the master, right after this file: so the patch is here, first. psycopg then finds
+`select` patched and waits the gevent way on its own (psycopg.waiting, "gevent" in its
+docs), as do psycopg_pool's worker threads, which are greenlets after the patch."""
 from gevent import monkey
 
 monkey.patch_all()
 
-from taskflow import greenwait  # noqa: E402
-
-greenwait.install()
-
 import os  # noqa: E402
 import sys  # noqa: E402
 
-from taskflow.gunicorn_errors import install_json_errors  # noqa: E402
-from taskflow.workers import stop_accepting_first  # noqa: E402
+from taskflow.server.workers import install_json_errors, stop_accepting_first  # noqa: E402
 
 
 def whole_number(name: str, default: int) -> int:
@@ -58,17 +54,17 @@ def default_workers() -> int:
 
 
 workers = whole_number("WEB_CONCURRENCY", default_workers())
-worker_class = "taskflow.workers.Worker"
+worker_class = "taskflow.server.workers.Worker"
 # Open connections per worker, slow ones included; past it the worker stops accepting
 # and the kernel's backlog (then the other workers) take them.
 worker_connections = 1000
 # Seconds a request head may take from its first byte, and a new connection's first
-# request from the connect. Idle time between requests is taskflow.workers.IDLE_SECONDS.
+# request from the connect. Idle time between requests is taskflow.server.workers.IDLE_SECONDS.
 keepalive = 5
 # A worker whose event loop is blocked this long (not a slow request: that only blocks
 # its greenlet) is restarted.
 timeout = 30
-# On SIGTERM the instance first refuses new connections (taskflow.workers: a proxy's
+# On SIGTERM the instance first refuses new connections (taskflow.server.workers: a proxy's
 # connect fails and it retries elsewhere, a POST included, as nothing was sent), the
 # workers accept what was already queued, close the socket and finish the requests they
 # hold, for at most this long.

@@ -8,22 +8,25 @@ process on a live host). So a watchdog thread per process shuts down the socket 
 that outlives its deadline: psycopg sees the connection end and raises OperationalError,
 Django marks the connection unusable and drops it, the request answers 503, and the next
 request opens a new connection (bounded by `connect_timeout`). The watchdog works the
-same under gevent (its thread is then a greenlet) and under threads."""
+same under gevent (its thread is then a greenlet) and under threads.
+
+Why not a library: neither psycopg nor Django has a client-side deadline per call, and
+psycopg's cancel() needs an answer from the very server that stopped answering. No
+private hook: execute_wrappers and DatabaseWrapper.connection are Django's public API
+(COMMIT/ROLLBACK get the deadline from tasks/database/backend, which names its hooks)."""
 import itertools
-import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.db import InterfaceError, OperationalError
 
-from .outages import Outage
-
-logger = logging.getLogger("tasks.database")
-database = Outage("Database", logger)
+from .outages import database_outage
 
 
 class Watchdog:
@@ -77,24 +80,34 @@ def shut_down(fileno: int) -> None:
 watchdog = Watchdog()
 
 
-def bounded_execute(execute: Callable, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
-    """Django execute_wrapper: every query gets the client-side deadline; failures and
-    the first success after them feed the one-line-per-outage log."""
+@contextmanager
+def client_deadline(connection: Any) -> Iterator[None]:
+    """Bound one database call of `connection` (a Django DatabaseWrapper) by
+    DB_CLIENT_TIMEOUT_SECONDS; its failure, and the first success after one, feed the
+    one-line-per-outage log and the admission gate (database_outage)."""
     from django.conf import settings
 
     seconds = settings.DB_CLIENT_TIMEOUT_SECONDS
-    raw = context["connection"].connection
-    key = watchdog.watch(raw.fileno(), seconds) if seconds > 0 and raw is not None else None
+    raw = connection.connection
     try:
-        result = execute(sql, params, many, context)
+        key = watchdog.watch(raw.fileno(), seconds) if seconds > 0 and raw is not None else None
+    except psycopg.Error:  # no socket any more: the call itself fails at once, and says why
+        key = None
+    try:
+        yield
     except (OperationalError, InterfaceError) as exc:
-        database.failed(exc)
+        database_outage.failed(exc)
         raise
     finally:
         if key is not None:
             watchdog.release(key)
-    database.answered()
-    return result
+    database_outage.answered()
+
+
+def bounded_execute(execute: Callable, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+    """Django execute_wrapper: every query gets the client-side deadline."""
+    with client_deadline(context["connection"]):
+        return execute(sql, params, many, context)
 
 
 def install_deadline(sender: Any, connection: Any, **kwargs: Any) -> None:

@@ -2,10 +2,15 @@
 (or a traceback) per failed request; and, for Redis, a pause before it is tried again.
 
 State is per worker process: two processes may disagree for a few seconds, which costs
-at most one extra log line or one extra attempt each."""
+at most one extra log line or one extra attempt each.
+
+Why not a library: a circuit-breaker package (pybreaker) counts failures to open and
+half-opens on a timer; here the first failure is the outage, the first success ends it,
+and the admission gate must hear of it at once (when_down): 60 lines, no dependency."""
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 
 class Outage:
@@ -20,6 +25,8 @@ class Outage:
         self.failures = 0
         self.next_try = 0.0
         self._lock = threading.Lock()
+        # Called, in the failing request's thread, the moment an outage starts.
+        self.when_down: list[Callable[[], None]] = []
 
     def failed(self, exc: BaseException) -> None:
         """Record a failure; only the first of an outage is logged, without a traceback.
@@ -39,6 +46,8 @@ class Outage:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         self.logger.error("%s unavailable (%s: %s); further failures are not logged until it answers again",
                           self.name, type(exc).__name__, first_line)
+        for listener in self.when_down:
+            listener()
 
     def answered(self) -> None:
         """Record a success: logs the end of an outage, once. Cheap when nothing was down."""
@@ -54,3 +63,8 @@ class Outage:
     def skip(self) -> bool:
         """True while down and inside the pause: don't even try (the circuit is open)."""
         return self.down and time.monotonic() < self.next_try
+
+
+# The database as this process last saw it: tasks.database.deadlines feeds it, the
+# admission gate (taskflow.server.admission) and the 503 handler read it.
+database_outage = Outage("Database", logging.getLogger("tasks.database"))

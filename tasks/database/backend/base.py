@@ -1,0 +1,41 @@
+"""Django's PostgreSQL backend (settings.DATABASES' ENGINE is `tasks.database.backend`)
+with two bounds Django does not give:
+
+- COMMIT and ROLLBACK get the client-side deadline too. Queries get theirs from an
+  execute_wrapper (tasks.database.deadlines), but Django commits and rolls back by
+  calling psycopg's commit()/rollback() directly, outside execute_wrappers: a server
+  frozen during a COMMIT held the request for as long as TCP allowed (measured: 40.1 s
+  for a PATCH whose backend was stopped in its COMMIT).
+- While the database is known to be down, a connection is only taken from the pool when
+  one is idle there, never waited for. Otherwise a request whose first call had met the
+  outage waited the pool's whole `timeout` for a reconnect to the frozen server when
+  Django reconnected on its way out (Atomic.__exit__ calls set_autocommit(True) after
+  dropping a connection whose rollback failed): 6 s + 5 s, measured 11.1 s with the CPU
+  saturated. The pool keeps reconnecting in its background; the first request that finds
+  a connection idle is the probe that ends the outage.
+
+`_commit`/`_rollback`/`get_new_connection` are Django's own seams (private to it: listed in
+tasks/tests/test_private_hooks.py); psycopg has no timeout of its own for a commit."""
+from typing import Any
+
+import psycopg
+from django.db.backends.postgresql import base
+
+from tasks.database.deadlines import client_deadline
+from tasks.database.outages import database_outage
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        pool = self.pool
+        if pool is not None and database_outage.down and not pool.get_stats().get("pool_available"):
+            raise psycopg.OperationalError("no database connection while the database is unavailable")
+        return super().get_new_connection(conn_params)
+
+    def _commit(self) -> Any:
+        with client_deadline(self):
+            return super()._commit()
+
+    def _rollback(self) -> Any:
+        with client_deadline(self):
+            return super()._rollback()
