@@ -217,7 +217,7 @@ def sub_of(token: str) -> str:
 
 
 
-# --- The fault suite's own servers (test_faults.py, marker `faults`) -------------------------
+# --- The fault suite's own servers (test_faults_*.py, marker `faults`) -------------------------
 @pytest.fixture(scope="module")
 def fault_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("faults")
