@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils.http import urlsafe_base64_encode
 
 from accounts.views import FORGOT_MESSAGE
 
@@ -117,3 +118,13 @@ def test_a_mail_server_that_is_down_changes_nothing_in_the_answer(client, make_a
     response = forgot(client)
 
     assert (response.status_code, response.json()) == (200, {"message": FORGOT_MESSAGE})
+
+
+def test_a_forged_token_for_a_real_user_is_a_400(client, make_account):
+    account = make_account()
+    real_uid = urlsafe_base64_encode(str(account.user_id).encode())
+
+    response = reset(client, f"{real_uid}.cz4b6r-0123456789abcdef0123456789abcdef")
+
+    assert (response.status_code, response.json()) == (400, {"detail": "Invalid or expired reset token"})
+    assert User.objects.get().check_password(PASSWORD)
