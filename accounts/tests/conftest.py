@@ -18,6 +18,8 @@ from tasks.tests.conftest import (  # noqa: F401  # fixtures, used by name
     start_service,
 )
 
+from .provider import Provider, provider_settings, start_provider
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -64,3 +66,14 @@ def inbox(smtp_server: tuple[str, int, Inbox], settings: Any) -> Inbox:
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = host, port, False
     return messages
+
+
+@pytest.fixture
+def provider(settings: Any) -> Iterator[Provider]:
+    """A running test OAuth provider that this process's settings point at."""
+    running, server = start_provider()
+    for name, value in provider_settings(running).items():
+        setattr(settings, name, value)
+    yield running
+    server.shutdown()
+    server.server_close()
