@@ -51,6 +51,8 @@ class PublicView(APIView):
 
 
 class RegisterView(PublicView):
+    """POST /auth/register: a new account, signed in at once."""
+
     @extend_schema(**schema.REGISTER)
     def post(self, request: Request) -> Response:
         data = self.validated(RegisterSerializer, request)
@@ -64,6 +66,8 @@ class RegisterView(PublicView):
 
 
 class LoginView(PublicView):
+    """POST /auth/login: throttled per address and e-mail before the password is checked."""
+
     @extend_schema(**schema.LOGIN)
     def post(self, request: Request) -> Response:
         data = self.validated(LoginSerializer, request)
@@ -75,6 +79,8 @@ class LoginView(PublicView):
 
 
 class ForgotPasswordView(PublicView):
+    """POST /auth/forgot-password: the same answer whether or not the address has an account."""
+
     @extend_schema(**schema.FORGOT)
     def post(self, request: Request) -> Response:
         data = self.validated(ForgotPasswordSerializer, request)
@@ -86,6 +92,8 @@ class ForgotPasswordView(PublicView):
 
 
 class ResetPasswordView(PublicView):
+    """POST /auth/reset-password: the mailed token works once, until it expires."""
+
     @extend_schema(**schema.RESET)
     def post(self, request: Request) -> Response:
         data = self.validated(ResetPasswordSerializer, request)
