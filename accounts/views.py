@@ -15,6 +15,7 @@ from tasks.owners import record_owner
 from . import mail, schema
 from .exceptions import Conflict, InvalidResetToken
 from .models import Account
+from .passwords import hash_password
 from .serializers import (
     ForgotPasswordSerializer,
     LoginSerializer,
@@ -106,6 +107,6 @@ class ResetPasswordView(PublicView):
             user = type(account.user).objects.select_for_update().get(pk=account.user_id)
             if account_for_reset_token(data["token"]) is None:
                 raise InvalidResetToken()
-            user.set_password(data["new_password"])
+            user.password = hash_password(data["new_password"])
             user.save(update_fields=["password"])
         return Response({"message": RESET_MESSAGE})
