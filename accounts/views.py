@@ -88,7 +88,7 @@ class ForgotPasswordView(PublicView):
         SignInThrottle(request, data["email"], scope="reset").attempt()
         account = Account.objects.select_related("user").filter(email=data["email"], user__is_active=True).first()
         if account is not None:
-            mail.send_reset_mail(account)
+            mail.send_reset_mail_soon(account)
         return Response({"message": FORGOT_MESSAGE})
 
 

@@ -106,3 +106,26 @@ def test_password_hashing_does_not_stall_the_other_requests_of_a_worker(start_se
 
     # Held behind the hashes, /health would wait for one or more of them (about one_hash each).
     assert len(waits) >= 3 and max(waits) < one_hash / 2, (one_hash, waits)
+
+
+def test_a_reset_mail_leaves_without_making_the_answer_wait(start_service, smtp_server):
+    """A slow mail server must not tell a registered address from an unknown one."""
+    host, port, inbox = smtp_server
+    inbox.delay = 1.5
+    server = start_service(EMAIL_URL=f"smtp://{host}:{port}")
+    email = f"reset-{uuid.uuid4().hex[:8]}@example.com"
+    assert post(server, "/auth/register", {"name": "R", "email": email, "password": PASSWORD}, "192.0.2.50").status_code == 201
+
+    timings = {}
+    for address in [email, f"nobody-{uuid.uuid4().hex[:8]}@example.com"]:
+        started = time.perf_counter()
+        response = post(server, "/auth/forgot-password", {"email": address}, "192.0.2.51")
+        timings[address] = time.perf_counter() - started
+        assert response.status_code == 200
+
+    assert max(timings.values()) < inbox.delay / 2, timings
+    deadline = time.monotonic() + 10
+    while not inbox and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [message["To"] for message in inbox] == [email]
+    assert inbox.link().startswith(f"{FRONTEND_ORIGIN}/reset-password?token=")
