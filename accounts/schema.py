@@ -35,7 +35,8 @@ def _public(summary: str, responses: dict, **kwargs: object) -> dict:
 
 
 REGISTER = _public("Create an account; answers the user and a token (signed in at once)",
-                   {201: AuthResponseSerializer, 409: OpenApiResponse(Error, "A user with this email already exists")},
+                   {201: AuthResponseSerializer, 409: OpenApiResponse(Error, "A user with this email already exists"),
+                    **THROTTLED},
                    request=RegisterSerializer)
 LOGIN = _public("Sign in with e-mail and password (a 30-day token with remember_me)",
                 {200: AuthResponseSerializer, 401: OpenApiResponse(Error, "Invalid email or password (or: this "

@@ -52,11 +52,13 @@ class PublicView(APIView):
 
 
 class RegisterView(PublicView):
-    """POST /auth/register: a new account, signed in at once."""
+    """POST /auth/register: a new account, signed in at once; throttled per address."""
 
     @extend_schema(**schema.REGISTER)
     def post(self, request: Request) -> Response:
         data = self.validated(RegisterSerializer, request)
+        # Each sign-up runs the hasher: counted per address like sign-ins, and kept.
+        SignInThrottle(request, data["email"], scope="register").attempt()
         if Account.objects.with_email(data["email"]).exists():
             raise Conflict("A user with this email already exists")
         try:
