@@ -2,6 +2,7 @@
 accounts.oauth_views."""
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -106,7 +107,7 @@ class ResetPasswordView(PublicView):
         check_password_rules(data["new_password"], account.email, account.name, field="new_password")
         with transaction.atomic():
             # Locked and checked again: two uses of one token in parallel reset once.
-            user = type(account.user).objects.select_for_update().get(pk=account.user_id)
+            user = User.objects.select_for_update().get(pk=account.user_id)
             if account_for_reset_token(data["token"]) is None:
                 raise InvalidResetToken()
             user.password = hash_password(data["new_password"])

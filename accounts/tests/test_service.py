@@ -1,6 +1,7 @@
 """/auth/ over real HTTP against the Procfile's gunicorn (production settings): a login
 storm from one address in parallel, and a GitHub sign-in started on one server and
 finished on another."""
+import statistics
 import time
 import uuid
 from collections import Counter
@@ -104,8 +105,10 @@ def test_password_hashing_does_not_stall_the_other_requests_of_a_worker(start_se
             time.sleep(0.02)
         assert [login.result().status_code for login in logins] == [401] * 6
 
-    # Held behind the hashes, /health would wait for one or more of them (about one_hash each).
-    assert len(waits) >= 3 and max(waits) < one_hash / 2, (one_hash, waits)
+    # Held behind the hashes, /health waits for one or more of them (measured: 170-410 ms
+    # against a 230 ms hash); the median, because on a loaded shared machine any one
+    # request may lose the CPU for a while.
+    assert len(waits) >= 3 and statistics.median(waits) < one_hash / 2, (one_hash, waits)
 
 
 def test_a_reset_mail_leaves_without_making_the_answer_wait(start_service, smtp_server):
