@@ -101,8 +101,6 @@ def test_a_code_the_provider_refuses_is_a_400(client, provider):
     assert response.json() == {"detail": "Google refused the sign-in: invalid_grant"}
 
 
-
-
 def test_the_github_start_stores_state_and_sends_a_pkce_challenge(client, provider):
     response = client.get("/auth/github")
 
