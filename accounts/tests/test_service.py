@@ -51,8 +51,13 @@ def test_a_login_storm_from_one_address_does_not_lock_the_owner_out(servers):
                                              {"email": email, "password": f"guess {n}"}, "203.0.113.7"), range(200)))
 
     statuses = Counter(response.status_code for response in storm)
-    # Counted before the hasher, atomically: exactly the limit got through, on both servers together.
-    assert statuses == {401: ADDRESS_LIMIT, 429: 200 - ADDRESS_LIMIT}, statuses
+    # Counted before the hasher, atomically: exactly the limit got through, on both servers
+    # together. On a loaded shared machine a request may instead wait out its turn
+    # (503 Service busy, before or after it was counted): never more than the limit pass.
+    busy = statuses.pop(503, 0)
+    assert set(statuses) <= {401, 429} and statuses[401] <= ADDRESS_LIMIT, (statuses, busy)
+    assert statuses[401] + busy >= ADDRESS_LIMIT and statuses[429] >= 200 - ADDRESS_LIMIT - busy, (statuses, busy)
+    assert all(r.headers.get("Retry-After") for r in storm if r.status_code == 503)
     throttled = next(response for response in storm if response.status_code == 429)
     assert int(throttled.headers["Retry-After"]) > 0
     assert throttled.headers["Access-Control-Allow-Origin"] == FRONTEND_ORIGIN
