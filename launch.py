@@ -38,6 +38,8 @@ def platform_env(database_url: str, better_auth_secret: str, **overrides: str | 
         "BETTER_AUTH_SECRET": better_auth_secret,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CORS_ORIGINS": "https://app.example.com",
+        # Required in production (reset mails); nothing listens there unless a test's SMTP server does.
+        "EMAIL_URL": "smtp://127.0.0.1:9",
         **overrides,
     }
     return {name: value for name, value in env.items() if value is not None}

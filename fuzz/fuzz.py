@@ -28,6 +28,12 @@ from launch import free_port, platform_env, procfile_command, stop_group
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("FUZZ_PG_URL", "postgres://postgres@127.0.0.1:5432")
 SECRET = "fuzz-better-auth-secret-" + uuid.uuid4().hex  # this run's only, never printed
+# Sign-in providers configured, at an address that refuses at once: the start routes
+# redirect, the callbacks get as far as the code exchange (400), never a 503.
+SIGN_IN_PROVIDERS = {
+    **{f"{provider}_{name}": "fuzz" for provider in ["GOOGLE", "GITHUB"] for name in ["CLIENT_ID", "CLIENT_SECRET"]},
+    "GOOGLE_TOKEN_URL": "http://127.0.0.1:9/token", "GITHUB_TOKEN_URL": "http://127.0.0.1:9/token",
+}
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 
 
@@ -61,6 +67,8 @@ def schemathesis(url: str, seed: int, env: dict[str, str], unauthenticated: bool
         # 3.11's parser is not thread-safe ("AST constructor recursion depth mismatch").
         "--workers", "1", "--generation-database", "none", "--no-color",
     ]
+    if os.environ.get("FUZZ_PATHS"):  # e.g. FUZZ_PATHS='^/auth/' to fuzz one part of the API
+        command += ["--include-path-regex", os.environ["FUZZ_PATHS"]]
     if unauthenticated:
         # The checks that assume a request can succeed do not apply: hooks.py's check does.
         command += ["--warnings", "off", "--exclude-checks", "positive_data_acceptance,negative_data_rejection,"
@@ -95,7 +103,8 @@ def main() -> int:
     admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin(f'CREATE DATABASE "{name}"')
     port = free_port()
-    env = platform_env(f"{PG_URL}/{name}", SECRET, WEB_CONCURRENCY="2", PORT=str(port))
+    env = platform_env(f"{PG_URL}/{name}", SECRET, WEB_CONCURRENCY="2", PORT=str(port), FRONTEND_URL="https://app.example.com",
+                       **SIGN_IN_PROVIDERS)
     process = None
     try:
         for step in [procfile_command("release"), "python manage.py collectstatic --noinput -v0"]:
