@@ -123,9 +123,8 @@ class WebServer:
 def platform_env(database_url: str, **overrides: str) -> dict[str, str]:
     """Only what a Procfile platform gives the process (launch.platform_env), with the
     tests' secret and frontend origin, two workers."""
-    return launch.platform_env(database_url, PRODUCTION_SECRET, CORS_ORIGINS=FRONTEND_ORIGIN, FRONTEND_URL=FRONTEND_ORIGIN,
-                               WEB_CONCURRENCY="2",
-                               **overrides)
+    defaults = {"CORS_ORIGINS": FRONTEND_ORIGIN, "FRONTEND_URL": FRONTEND_ORIGIN, "WEB_CONCURRENCY": "2"}
+    return launch.platform_env(database_url, PRODUCTION_SECRET, **{**defaults, **overrides})
 
 
 def start_web(env: dict[str, str], tmp_dir: Path, wait_ready: bool = True) -> WebServer:
