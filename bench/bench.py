@@ -123,6 +123,7 @@ def platform_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
         "BETTER_AUTH_SECRET": SECRET,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CORS_ORIGINS": "https://app.example.com",
+        "EMAIL_URL": "smtp://127.0.0.1:9",
         "LOG_LEVEL": "WARNING",
     }
     env.update(extra)

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 SECRET = "bench-better-auth-secret-0123456789abcdef"
 USER = "demo-user-0005"
 os.environ.update({"ENVIRONMENT": "production", "DJANGO_SECRET_KEY": "x" * 50, "BETTER_AUTH_SECRET": SECRET,
-                   "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"})
+                   "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING",
+                   "EMAIL_URL": "smtp://127.0.0.1:9"})
 scenario = sys.argv[1]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.reference.settings" if scenario == "ref" else "taskflow.settings")
 

@@ -4,7 +4,7 @@ production refusal sits at the bottom. README.md lists every variable."""
 import sys
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 
@@ -79,6 +79,57 @@ ADMIN_LOGIN_FAILURE_LIMIT = env_int("ADMIN_LOGIN_FAILURE_LIMIT", 5)
 ADMIN_LOGIN_COOLOFF_MINUTES = env_int("ADMIN_LOGIN_COOLOFF_MINUTES", 15)
 
 
+# --- Accounts (accounts/: the backend signs people up and in; README "Accounts") ---------
+# Where reset links and OAuth redirects send the browser: the frontend's origin.
+FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000").rstrip("/")
+# How reset mails leave: smtp://user:password@host:587 (STARTTLS), smtps://...:465 (TLS),
+# console: (printed; the development default). Required in production.
+EMAIL_URL = env_str("EMAIL_URL", "" if IS_PRODUCTION else "console:")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "TaskFlow <noreply@localhost>")
+# A reset link works this long, and once (Django's PasswordResetTokenGenerator).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
+# Sign-in attempts per client address, and per e-mail address, in one window; over
+# either, 429 + Retry-After before any password is checked (accounts/throttle.py).
+LOGIN_ADDRESS_LIMIT = env_int("LOGIN_ADDRESS_LIMIT", 20)
+LOGIN_ACCOUNT_LIMIT = env_int("LOGIN_ACCOUNT_LIMIT", 50)
+LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 15 * 60)
+# Proxies in front of the web process that append to X-Forwarded-For: the client is the
+# entry that many from the end. The Procfile platform's router is one; 0 = REMOTE_ADDR.
+NUM_PROXIES = env_int("NUM_PROXIES", 1 if IS_PRODUCTION else 0)
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
+GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
+GOOGLE_AUTHORIZE_URL = env_str("GOOGLE_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth")
+GOOGLE_TOKEN_URL = env_str("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GOOGLE_USERINFO_URL = env_str("GOOGLE_USERINFO_URL", "https://www.googleapis.com/oauth2/v2/userinfo")
+GITHUB_CLIENT_ID = env_str("GITHUB_CLIENT_ID")
+GITHUB_CLIENT_SECRET = env_str("GITHUB_CLIENT_SECRET")
+GITHUB_AUTHORIZE_URL = env_str("GITHUB_AUTHORIZE_URL", "https://github.com/login/oauth/authorize")
+GITHUB_TOKEN_URL = env_str("GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token")
+GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+# A provider's token or user endpoint that does not answer costs a sign-in this long.
+OAUTH_TIMEOUT_SECONDS = env_float("OAUTH_TIMEOUT_SECONDS", 10.0)
+# How long a sign-in may take between the start route and the provider's callback.
+OAUTH_STATE_SECONDS = env_int("OAUTH_STATE_SECONDS", 600)
+
+
+def email_backend(url: str) -> tuple[str, dict[str, object]]:
+    """Django's EMAIL_BACKEND and EMAIL_* settings from EMAIL_URL; ("", {}) if unreadable.
+
+    Ten lines instead of dj-email-url, whose last release is from 2022: three schemes
+    are all a reset mail needs. Port defaults: 587 (STARTTLS) for smtp, 465 for smtps."""
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return "django.core.mail.backends.console.EmailBackend", {}
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        return "", {}
+    tls = {"EMAIL_USE_SSL": True} if parts.scheme == "smtps" else {"EMAIL_USE_TLS": parts.port in (None, 587)}
+    return "django.core.mail.backends.smtp.EmailBackend", {
+        "EMAIL_HOST": parts.hostname, "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 587),
+        "EMAIL_HOST_USER": unquote(parts.username or ""), "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_TIMEOUT": 10, **tls,
+    }
+
+
 # --- Better Auth's JWKS (asymmetric tokens; see README "Better Auth: HS256 and JWKS") ---
 def url_origin(url: str) -> str:
     """scheme://host[:port] of a URL: what Better Auth puts in `iss` and `aud`."""
@@ -124,6 +175,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "tasks",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +269,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Bodies above the limit are answered 413 by tasks.handlers.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 
+# Django's default first (new and upgraded hashes); bcrypt verifies the raw bcrypt hashes
+# adopted from the original (accounts/adoption.py), which the next sign-in upgrades.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -281,7 +340,12 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": None,
     # Datetimes leave the serializer as objects; the renderer writes RFC 3339 with "Z".
     "DATETIME_FORMAT": None,
+    # Client addresses for the sign-in throttle (accounts/throttle.py), DRF's own rule.
+    "NUM_PROXIES": NUM_PROXIES,
 }
+
+EMAIL_BACKEND, EMAIL_SETTINGS = email_backend(EMAIL_URL)
+globals().update(EMAIL_SETTINGS)
 
 # Only what simplejwt's Token.verify and TokenUser read: Better Auth tokens carry `sub`,
 # no jti, no type. Algorithm, keys and leeway go to each TokenBackend that
@@ -388,6 +452,19 @@ problems = [
             "BETTER_AUTH_JWKS_URL (or BETTER_AUTH_URL) must be an http(s) URL",
         ),
         (JWKS_TIMEOUT_SECONDS <= 0, "JWKS_TIMEOUT_SECONDS must be positive"),
+        (IS_PRODUCTION and not EMAIL_URL, "EMAIL_URL is required in production (password reset mails)"),
+        (not EMAIL_BACKEND, f"EMAIL_URL must be smtp://, smtps:// or console:, not {EMAIL_URL!r}"),
+        (
+            IS_PRODUCTION and EMAIL_BACKEND.endswith(".console.EmailBackend"),
+            "EMAIL_URL may not be console: in production (reset mails would go to the log)",
+        ),
+        (
+            not FRONTEND_URL.startswith(("https://", "http://")),
+            f"FRONTEND_URL must be an http(s) URL, not {FRONTEND_URL!r}",
+        ),
+        (min(LOGIN_ADDRESS_LIMIT, LOGIN_ACCOUNT_LIMIT, LOGIN_WINDOW_SECONDS) <= 0,
+         "LOGIN_ADDRESS_LIMIT, LOGIN_ACCOUNT_LIMIT and LOGIN_WINDOW_SECONDS must be positive"),
+        (NUM_PROXIES < 0, "NUM_PROXIES may not be negative"),
         (JWKS_REFETCH_INTERVAL_SECONDS < 0, "JWKS_REFETCH_INTERVAL_SECONDS may not be negative"),
     ]
     if failed

@@ -7,6 +7,7 @@ from tasks.views import LivenessView, ReadinessView
 
 urlpatterns = [
     path("", include("tasks.urls")),
+    path("", include("accounts.urls")),
     re_path(r"^health/?$", LivenessView.as_view(), name="health"),
     re_path(r"^health/ready/?$", ReadinessView.as_view(), name="health-ready"),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

@@ -25,7 +25,7 @@ def only_api_routes(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -
     return [
         (path.rstrip("/"), regex, method, callback)
         for path, regex, method, callback in endpoints
-        if regex not in HIDDEN_ROUTES and (path.startswith("/api/") or path.startswith("/health"))
+        if regex not in HIDDEN_ROUTES and path.startswith(("/api/", "/health", "/auth/"))
     ]
 
 

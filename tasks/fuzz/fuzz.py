@@ -59,6 +59,8 @@ def platform_env(database_url: str, port: int) -> dict[str, str]:
         "BETTER_AUTH_SECRET": SECRET,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CORS_ORIGINS": "https://app.example.com",
+        "FRONTEND_URL": "https://app.example.com",
+        "EMAIL_URL": "smtp://127.0.0.1:9",
         "WEB_CONCURRENCY": "2",
         "PORT": str(port),
     }

@@ -148,6 +148,9 @@ def platform_env(database_url: str, **overrides: str) -> dict[str, str]:
         "BETTER_AUTH_SECRET": PRODUCTION_SECRET,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CORS_ORIGINS": FRONTEND_ORIGIN,
+        "FRONTEND_URL": FRONTEND_ORIGIN,
+        # Required in production (reset mails); nothing listens there unless a test's SMTP server does.
+        "EMAIL_URL": "smtp://127.0.0.1:9",
         "WEB_CONCURRENCY": "2",
     }
     env.update(overrides)
