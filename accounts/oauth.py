@@ -64,6 +64,7 @@ def authorization_url(provider: str) -> str:
 
 def take_state(provider: str, state: str) -> str:
     """The PKCE verifier of a state this service issued lately; the state is used up."""
+    _session(provider)  # "not configured" comes before anything about the state
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {OAuthState._meta.db_table} WHERE state = %s AND provider = %s "

@@ -273,7 +273,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 # adopted from the original (accounts/adoption.py), which the next sign-in upgrades.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    "django.contrib.auth.hashers.BCryptPasswordHasher",
+    "accounts.hashers.AdoptedBCryptPasswordHasher",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from accounts.adoption import adopt_users
 from tasks import adoption, adoption_phase5
 from tasks.management.base import TaskflowCommand
 
@@ -35,6 +36,10 @@ class Command(TaskflowCommand):
             with transaction.atomic():
                 adoption_phase5.restore()
             self.stdout.write("Moved the phase V priorities, due dates, recurrences, tags and task tags into place.")
+        users, skipped = adopt_users()
+        if users or skipped:
+            self.stdout.write(f"Adopted {users} user(s) of the original's users table, with their passwords"
+                              + (f"; left out (e-mail taken): {', '.join(skipped)}." if skipped else "."))
         others = adoption_phase5.tables_not_ours()
         if others:
             self.stdout.write(f"Left alone (not this service's tables): {', '.join(others)}.")
