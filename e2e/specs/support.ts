@@ -24,7 +24,9 @@ export function newUser(purpose: string): User {
   return {
     name: `E2E ${purpose}`,
     email: `e2e-${purpose}-${id}@example.com`,
-    password: `Correct-Horse-${id}-9`,
+    // Nothing of the e-mail in it: the backend refuses a password too similar to the
+    // e-mail address (Django's UserAttributeSimilarityValidator) with a 422.
+    password: `Correct-Horse-Battery-${Math.random().toString(36).slice(2, 8)}-9`,
   };
 }
 

@@ -8,6 +8,7 @@ export interface TaskInput {
   priority?: 'low' | 'medium' | 'high';
   due?: string; // what a datetime-local input takes: YYYY-MM-DDTHH:MM
   tags?: string[];
+  repeat?: 'daily' | 'weekly' | 'monthly';
 }
 
 /** A task's card: the <article> whose heading is exactly the title. */
@@ -25,6 +26,7 @@ async function fillForm(page: Page, task: Partial<TaskInput>): Promise<void> {
   if (task.description !== undefined) await form.getByLabel(/^description/i).fill(task.description);
   if (task.priority !== undefined) await form.getByLabel('Priority').selectOption(task.priority);
   if (task.due !== undefined) await form.getByLabel('Due Date').fill(task.due);
+  if (task.repeat !== undefined) await form.getByLabel('Repeat').selectOption(task.repeat);
   for (const tag of task.tags ?? []) {
     // The tag input has no <label>; it is the form's only input of type text (the title's
     // input has no type attribute, the due date is datetime-local).
