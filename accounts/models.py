@@ -6,6 +6,8 @@ from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models.functions import Lower
 
+from .passwords import hash_password
+
 MAX_ID_LENGTH = 255  # the token's `sub`, like tasks' user_id
 
 
@@ -32,9 +34,8 @@ class AccountQuerySet(models.QuerySet["Account"]):
         account_id = account_id or str(uuid.uuid4())
         email = normalize_email(email)
         with transaction.atomic():
-            user = User(username=username_for(account_id), email=email)
-            user.set_password(password)  # None: an unusable password, as Django's docs say
-            user.save()
+            # None: an unusable password, as Django's docs say.
+            user = User.objects.create(username=username_for(account_id), email=email, password=hash_password(password))
             return self.create(id=account_id, user=user, email=email, name=name, **sign_in)
 
 

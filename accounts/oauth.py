@@ -11,6 +11,8 @@ from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
@@ -101,6 +103,18 @@ def _json(response: requests.Response) -> Any:
     return response.json()
 
 
+def _checked(who: Identity) -> Identity:
+    """What the provider said, within what an account can hold (else a 400, never a 500)."""
+    name = PROVIDER_NAMES[who.provider]
+    try:
+        validate_email(who.email)
+    except ValidationError:
+        raise SignInFailed(f"{name} gave no usable e-mail address") from None
+    if len(who.email) > 255 or not 0 < len(who.provider_id) <= 255 or "\x00" in who.provider_id + who.name:
+        raise SignInFailed(f"Invalid user data from {name}")
+    return Identity(who.provider, who.provider_id, who.email, who.name.strip()[:100] or who.email.split("@")[0][:100])
+
+
 def _google_identity(info: dict[str, Any]) -> Identity:
     email = normalize_email(str(info.get("email") or ""))
     verified = info.get("verified_email", info.get("email_verified"))
@@ -108,7 +122,7 @@ def _google_identity(info: dict[str, Any]) -> Identity:
         raise SignInFailed("Invalid user data from Google")
     if verified is not True:
         raise SignInFailed("Your Google e-mail address is not verified")
-    return Identity("google", str(info.get("id") or info["sub"]), email, str(info.get("name") or email.split("@")[0]))
+    return _checked(Identity("google", str(info.get("id") or info["sub"]), email, str(info.get("name") or "")))
 
 
 def _github_identity(user: dict[str, Any], emails: list[dict[str, Any]]) -> Identity:
@@ -117,7 +131,7 @@ def _github_identity(user: dict[str, Any], emails: list[dict[str, Any]]) -> Iden
     if not user.get("id") or primary is None:
         raise SignInFailed("Your GitHub account has no verified e-mail address")
     email = normalize_email(primary["email"])
-    return Identity("github", str(user["id"]), email, str(user.get("name") or user.get("login") or email.split("@")[0]))
+    return _checked(Identity("github", str(user["id"]), email, str(user.get("name") or user.get("login") or "")))
 
 
 def account_for(who: Identity) -> Account:
@@ -137,7 +151,7 @@ def account_for(who: Identity) -> Account:
                 raise SignInFailed("This account is disabled")
             return account
         try:
-            return Account.objects.register(name=who.name[:100], email=who.email, password=None,
+            return Account.objects.register(name=who.name, email=who.email, password=None,
                                             **{field: who.provider_id})
         except IntegrityError:
             continue

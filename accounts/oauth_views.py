@@ -20,6 +20,8 @@ def frontend_callback(**query: str) -> HttpResponseRedirect:
 
 
 class ProviderStartView(PublicView):
+    """GET /auth/google, /auth/github: to the provider's consent page."""
+
     provider = ""
 
     @extend_schema(**schema.PROVIDER_START)
@@ -28,6 +30,8 @@ class ProviderStartView(PublicView):
 
 
 class GoogleCallbackView(PublicView):
+    """POST /auth/google/callback?code=: the frontend's Google callback forwards the code."""
+
     @extend_schema(**schema.GOOGLE_CALLBACK)
     def post(self, request: Request) -> Response:
         code = callback_query(request.query_params, ["code"])["code"]

@@ -25,8 +25,6 @@ LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[
                             description="Where the browser goes next")
 CODE = OpenApiParameter("code", {"type": "string", "minLength": 1, "maxLength": 2048}, required=True,
                         description="The provider's authorization code")
-STATE = OpenApiParameter("state", {"type": "string", "minLength": 1, "maxLength": 64}, required=True,
-                         description="The state this service sent to the provider (single use)")
 NOT_CONFIGURED = {503: OpenApiResponse(Error, "<Provider> OAuth is not configured (no client id/secret), or the "
                                               "database is unavailable")}
 
@@ -55,6 +53,12 @@ GOOGLE_CALLBACK = _public("Finish a Google sign-in with its code (the frontend's
                           {200: AuthResponseSerializer, 400: OpenApiResponse(Error, "The code or Google's answer "
                                                                                    "was refused"),
                            **NOT_CONFIGURED}, parameters=[CODE], request=None)
+# Any query is answered with the redirect (a missing or bad code or state with ?error=),
+# so the schema states no rule that a request could break.
 GITHUB_CALLBACK = _public("Finish a GitHub sign-in: redirect to the frontend's /auth/callback with ?token= (or ?error=)",
-                          {302: OpenApiResponse(None, "To FRONTEND_URL/auth/callback?token=... or ?error=...")},
-                          parameters=[CODE, STATE, LOCATION], request=None)
+                          {302: OpenApiResponse(None, "To FRONTEND_URL/auth/callback?token=... or, for a missing, "
+                                                      "used, expired or forged code or state, ?error=...")},
+                          parameters=[OpenApiParameter("code", str, description="The provider's authorization code"),
+                                      OpenApiParameter("state", str, description="The state this service sent to "
+                                                                                 "GitHub (single use)"),
+                                      LOCATION], request=None)

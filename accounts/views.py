@@ -15,6 +15,7 @@ from tasks.owners import record_owner
 from . import mail, schema
 from .exceptions import Conflict, InvalidResetToken
 from .models import Account
+from .passwords import hash_password
 from .serializers import (
     ForgotPasswordSerializer,
     LoginSerializer,
@@ -51,6 +52,8 @@ class PublicView(APIView):
 
 
 class RegisterView(PublicView):
+    """POST /auth/register: a new account, signed in at once."""
+
     @extend_schema(**schema.REGISTER)
     def post(self, request: Request) -> Response:
         data = self.validated(RegisterSerializer, request)
@@ -64,6 +67,8 @@ class RegisterView(PublicView):
 
 
 class LoginView(PublicView):
+    """POST /auth/login: throttled per address and e-mail before the password is checked."""
+
     @extend_schema(**schema.LOGIN)
     def post(self, request: Request) -> Response:
         data = self.validated(LoginSerializer, request)
@@ -75,17 +80,21 @@ class LoginView(PublicView):
 
 
 class ForgotPasswordView(PublicView):
+    """POST /auth/forgot-password: the same answer whether or not the address has an account."""
+
     @extend_schema(**schema.FORGOT)
     def post(self, request: Request) -> Response:
         data = self.validated(ForgotPasswordSerializer, request)
         SignInThrottle(request, data["email"], scope="reset").attempt()
         account = Account.objects.select_related("user").filter(email=data["email"], user__is_active=True).first()
         if account is not None:
-            mail.send_reset_mail(account)
+            mail.send_reset_mail_soon(account)
         return Response({"message": FORGOT_MESSAGE})
 
 
 class ResetPasswordView(PublicView):
+    """POST /auth/reset-password: the mailed token works once, until it expires."""
+
     @extend_schema(**schema.RESET)
     def post(self, request: Request) -> Response:
         data = self.validated(ResetPasswordSerializer, request)
@@ -98,6 +107,6 @@ class ResetPasswordView(PublicView):
             user = type(account.user).objects.select_for_update().get(pk=account.user_id)
             if account_for_reset_token(data["token"]) is None:
                 raise InvalidResetToken()
-            user.set_password(data["new_password"])
+            user.password = hash_password(data["new_password"])
             user.save(update_fields=["password"])
         return Response({"message": RESET_MESSAGE})

@@ -32,6 +32,12 @@ RATIO_TARGETS = {"get_one": 0.5, "patch": 0.35, "create": 0.35, "complete": 0.35
                  "list_revalidate": 0.4}
 # Scenarios that replay what a client stored: each user's list ETag / last sync token.
 NEEDS_VERSIONS = {"list_revalidate", "changes"}
+# login signs in accounts the benchmark registers first (POST /auth/register). Its cost is
+# the password hasher's work factor (PBKDF2, ~1M iterations: CPU by design), so it is a
+# scenario of its own, never in the default list or the mix, with few connections: at 100,
+# every request would wait out wrk's timeout behind the hashes of the others.
+LOGIN_ACCOUNTS, LOGIN_PASSWORD = 10, "bench passphrase 0123456789"
+CONNECTIONS = {"login": 4}
 
 
 @dataclass
@@ -174,9 +180,24 @@ def lua_strings(values: list[str]) -> str:
     return "{" + ",".join("[[" + v + "]]" for v in values) + "}"
 
 
-def write_data(db_url: str, path: Path, pool: list[tuple[int, int]], versions_from: str = "") -> None:
+def login_accounts(url: str) -> list[str]:
+    """E-mails of the accounts the login scenario signs in, registered once per database."""
+    import requests
+
+    emails = [f"bench-login-{n}@example.com" for n in range(LOGIN_ACCOUNTS)]
+    with requests.Session() as session:
+        for email in emails:
+            done = session.post(f"{url}/auth/register", json={"name": "Bench", "email": email, "password": LOGIN_PASSWORD},
+                                headers={"X-Forwarded-Proto": "https"}, timeout=60)
+            if done.status_code not in (201, 409):
+                raise RuntimeError(f"register for the login scenario: {done.status_code} {done.text}")
+    return emails
+
+
+def write_data(db_url: str, path: Path, pool: list[tuple[int, int]], versions_from: str = "", accounts_from: str = "") -> None:
     """Tokens for every demo user, their task ids, and a pool of (user, id) to delete;
-    with `versions_from` (the app's URL) also each user's list ETag and sync token."""
+    with `versions_from` (the app's URL) also each user's list ETag and sync token; with
+    `accounts_from`, the e-mails and password of the login scenario's accounts."""
     with psycopg.connect(db_url) as conn:
         rows = conn.execute(
             "SELECT user_id, array_agg(id ORDER BY id) FROM tasks WHERE user_id LIKE 'demo-user-%%' "
@@ -195,6 +216,9 @@ def write_data(db_url: str, path: Path, pool: list[tuple[int, int]], versions_fr
         etags, nexts = client_versions(versions_from, users, tokens)
         lua.append(f"etags={lua_strings(etags)},")
         lua.append(f"nexts={lua_strings(nexts)},")
+    if accounts_from:
+        lua.append(f"emails={lua_strings(login_accounts(accounts_from))},")
+        lua.append(f"password=[[{LOGIN_PASSWORD}]],")
     lua.append("}")
     path.write_text("\n".join(lua))
 
@@ -257,7 +281,8 @@ class Bench:
         if pool:
             time.sleep(1)  # requests still in flight from the previous run must not hit the new pool
         write_data(self.db_url, data, delete_pool(self.db_url, pool) if pool else [],
-                   versions_from=server.url if scenario in NEEDS_VERSIONS else "")
+                   versions_from=server.url if scenario in NEEDS_VERSIONS else "",
+                   accounts_from=server.url if scenario == "login" else "")
         result = wrk(server, scenario, data, connections, seconds, paced)
         result["repeat"] = repeat
         if record:
@@ -343,7 +368,7 @@ def run_all(bench: Bench) -> None:
             # ratio taken against that one, keeps other people's load out of the ratios.
             bench.scenario(bench.ref, "ref", 100, repeat, pair=name)
             bench.ref_rps = bench.results[-1]["rps"]
-            bench.scenario(bench.app, name, 100, repeat, pair=name)
+            bench.scenario(bench.app, name, CONNECTIONS.get(name, 100), repeat, pair=name)
     if not args.no_open:
         print("== paced: 100 users, about 1 request/s each (mix)")
         pool = int(100 * (args.open_seconds + 5))

@@ -15,7 +15,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--open-seconds", type=float, default=30, help="Length of the paced 100-user run (default 30).")
     parser.add_argument("--repeat", type=int, default=1, help="Runs of the 100-connection block; ratios are medians.")
     parser.add_argument("--quick", action="store_true", help="A ~10-second smoke: few scenarios, short; fails only on errors.")
-    parser.add_argument("--only", help="Comma-separated scenarios of the 100-connection block to run (default all).")
+    parser.add_argument("--only", help="Comma-separated scenarios of the 100-connection block to run (default all but login; "
+                             "login, the password hasher's cost, runs only when named, at 4 connections).")
     parser.add_argument("--no-scaling", action="store_true", help="Skip the 10..500-connection series.")
     parser.add_argument("--no-open", action="store_true", help="Skip the paced 100-user scenario.")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",

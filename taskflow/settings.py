@@ -453,7 +453,7 @@ problems = [
         ),
         (JWKS_TIMEOUT_SECONDS <= 0, "JWKS_TIMEOUT_SECONDS must be positive"),
         (IS_PRODUCTION and not EMAIL_URL, "EMAIL_URL is required in production (password reset mails)"),
-        (not EMAIL_BACKEND, f"EMAIL_URL must be smtp://, smtps:// or console:, not {EMAIL_URL!r}"),
+        (bool(EMAIL_URL) and not EMAIL_BACKEND, f"EMAIL_URL must be smtp://, smtps:// or console:, not {EMAIL_URL!r}"),
         (
             IS_PRODUCTION and EMAIL_BACKEND.endswith(".console.EmailBackend"),
             "EMAIL_URL may not be console: in production (reset mails would go to the log)",

@@ -1,5 +1,6 @@
 """Fixtures of the accounts tests; the service fixtures are tasks' own (one Procfile
 server per session, shared with tasks' tests when both run)."""
+import asyncio
 import re
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
@@ -37,9 +38,13 @@ def make_account(db: None) -> Callable[..., Account]:
 
 
 class Inbox(list):
-    """Messages a real SMTP server (aiosmtpd) accepted, as email.message objects."""
+    """Messages a real SMTP server (aiosmtpd) accepted, as email.message objects; `delay`
+    makes it a slow one."""
+
+    delay = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
         self.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
 

@@ -182,3 +182,25 @@ def test_the_github_callback_when_not_configured_redirects_with_the_reason(clien
     response = client.get("/auth/callback/github", {"code": "c", "state": "s"})
 
     assert error_of(response) == "GitHub OAuth is not configured"
+
+
+@pytest.mark.parametrize(("user", "detail"), [
+    ({**GOOGLE_ADA, "email": "x" * 250 + "@example.com"}, "Invalid user data from Google"),
+    ({**GOOGLE_ADA, "email": "not an address"}, "Google gave no usable e-mail address"),
+    ({**GOOGLE_ADA, "id": "9" * 300}, "Invalid user data from Google"),
+    ({**GOOGLE_ADA, "name": "Ada\x00"}, "Invalid user data from Google"),
+])
+def test_provider_data_an_account_cannot_hold_is_a_400(client, provider, user, detail):
+    provider.google_user = user
+
+    response = google_sign_in(client, provider)
+
+    assert (response.status_code, response.json()) == (400, {"detail": detail})
+    assert not Account.objects.exists()
+
+
+def test_a_long_provider_name_is_cut_to_what_an_account_holds(client, provider):
+    provider.google_user = {**GOOGLE_ADA, "name": "A" * 300}
+
+    assert google_sign_in(client, provider).status_code == 200
+    assert Account.objects.get().name == "A" * 100

@@ -82,3 +82,15 @@ def test_register_works_without_the_trailing_slash_and_with_it(client):
     first = client.post("/auth/register/", {"name": "A", "email": "a@example.com", "password": PASSWORD}, format="json")
     assert first.status_code == 201
     assert client.get("/auth/register").status_code == 405
+
+
+def test_auth_routes_answer_cors_as_the_api_does(client):
+    preflight = client.options("/auth/register", HTTP_ORIGIN="http://localhost:3000",
+                               HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+                               HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type")
+    refused = client.post("/auth/register", {}, format="json", HTTP_ORIGIN="http://localhost:3000")
+
+    assert preflight.status_code == 200
+    assert preflight["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert "POST" in preflight["Access-Control-Allow-Methods"]
+    assert refused.status_code == 422 and refused["Access-Control-Allow-Origin"] == "http://localhost:3000"

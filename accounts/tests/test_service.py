@@ -1,6 +1,7 @@
 """/auth/ over real HTTP against the Procfile's gunicorn (production settings): a login
 storm from one address in parallel, and a GitHub sign-in started on one server and
 finished on another."""
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -79,3 +80,52 @@ def test_a_github_sign_in_may_finish_on_another_server(servers, provider):
     assert claims["email"] == email
     tasks = second.request("GET", f"/api/{claims['sub']}/tasks", token=token)
     assert tasks.status_code == 200
+
+
+def test_password_hashing_does_not_stall_the_other_requests_of_a_worker(start_service):
+    """One gevent worker: /health answers while six logins hash (accounts/passwords.py)."""
+    server = start_service(WEB_CONCURRENCY="1")
+    started = time.perf_counter()
+    assert post(server, "/auth/login", {"email": "nobody@example.com", "password": "x" * 12}, "192.0.2.1").status_code == 401
+    one_hash = time.perf_counter() - started
+
+    def health() -> float:
+        started = time.perf_counter()
+        assert server.request("GET", "/health").status_code == 200
+        return time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        logins = [pool.submit(post, server, "/auth/login", {"email": f"n{n}@example.com", "password": "x" * 12},
+                              f"192.0.2.{n + 2}") for n in range(6)]
+        time.sleep(0.05)
+        waits = []
+        while not all(login.done() for login in logins):
+            waits.append(health())
+            time.sleep(0.02)
+        assert [login.result().status_code for login in logins] == [401] * 6
+
+    # Held behind the hashes, /health would wait for one or more of them (about one_hash each).
+    assert len(waits) >= 3 and max(waits) < one_hash / 2, (one_hash, waits)
+
+
+def test_a_reset_mail_leaves_without_making_the_answer_wait(start_service, smtp_server):
+    """A slow mail server must not tell a registered address from an unknown one."""
+    host, port, inbox = smtp_server
+    inbox.delay = 1.5
+    server = start_service(EMAIL_URL=f"smtp://{host}:{port}")
+    email = f"reset-{uuid.uuid4().hex[:8]}@example.com"
+    assert post(server, "/auth/register", {"name": "R", "email": email, "password": PASSWORD}, "192.0.2.50").status_code == 201
+
+    timings = {}
+    for address in [email, f"nobody-{uuid.uuid4().hex[:8]}@example.com"]:
+        started = time.perf_counter()
+        response = post(server, "/auth/forgot-password", {"email": address}, "192.0.2.51")
+        timings[address] = time.perf_counter() - started
+        assert response.status_code == 200
+
+    assert max(timings.values()) < inbox.delay / 2, timings
+    deadline = time.monotonic() + 10
+    while not inbox and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [message["To"] for message in inbox] == [email]
+    assert inbox.link().startswith(f"{FRONTEND_ORIGIN}/reset-password?token=")

@@ -46,10 +46,10 @@ def titles_in(response) -> set[str]:
     return {task.title for task in response.context["cl"].result_list}
 
 
-def test_support_group_has_exactly_view_change_task_view_owner_and_view_tag():
+def test_support_group_has_exactly_view_change_task_view_owner_view_tag_and_view_account():
     codenames = set(Group.objects.get(name="Support").permissions.values_list("codename", flat=True))
 
-    assert codenames == {"view_task", "change_task", "view_owner", "view_tag"}
+    assert codenames == {"view_task", "change_task", "view_owner", "view_tag", "view_account"}
 
 
 @pytest.mark.parametrize("path", [CHANGELIST, "/admin/tasks/owner/", "/admin/"])
