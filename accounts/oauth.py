@@ -4,6 +4,7 @@ who the provider says the user is. Endpoints come from settings, so tests run a 
 of their own."""
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -57,7 +58,7 @@ def authorization_url(provider: str) -> str:
                                                   access_type="offline", prompt="consent")
         return url
     state, verifier = secrets.token_urlsafe(32), generate_token(64)
-    expired = timezone.now() - timezone.timedelta(seconds=settings.OAUTH_STATE_SECONDS)
+    expired = timezone.now() - timedelta(seconds=settings.OAUTH_STATE_SECONDS)
     OAuthState.objects.filter(created__lt=expired).delete()
     OAuthState.objects.create(state=state, provider=provider, code_verifier=verifier)
     url, _ = session.create_authorization_url(settings.GITHUB_AUTHORIZE_URL, state=state, code_verifier=verifier)

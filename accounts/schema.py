@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from tasks.schema import BODY_ERRORS, RETRY_AFTER, Error
 
 from .serializers import (
+    CALLBACK_LIMITS,
     AuthResponseSerializer,
     ForgotPasswordSerializer,
     LoginSerializer,
@@ -23,7 +24,7 @@ THROTTLED = {429: OpenApiResponse(Error, "Too many attempts from this address or
                                          "Retry-After seconds")}
 LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[302],
                             description="Where the browser goes next")
-CODE = OpenApiParameter("code", {"type": "string", "minLength": 1, "maxLength": 2048}, required=True,
+CODE = OpenApiParameter("code", {"type": "string", "minLength": 1, "maxLength": CALLBACK_LIMITS["code"]}, required=True,
                         description="The provider's authorization code")
 NOT_CONFIGURED = {503: OpenApiResponse(Error, "<Provider> OAuth is not configured (no client id/secret), or the "
                                               "database is unavailable")}
@@ -35,7 +36,8 @@ def _public(summary: str, responses: dict, **kwargs: object) -> dict:
 
 
 REGISTER = _public("Create an account; answers the user and a token (signed in at once)",
-                   {201: AuthResponseSerializer, 409: OpenApiResponse(Error, "A user with this email already exists")},
+                   {201: AuthResponseSerializer, 409: OpenApiResponse(Error, "A user with this email already exists"),
+                    **THROTTLED},
                    request=RegisterSerializer)
 LOGIN = _public("Sign in with e-mail and password (a 30-day token with remember_me)",
                 {200: AuthResponseSerializer, 401: OpenApiResponse(Error, "Invalid email or password (or: this "

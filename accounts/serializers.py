@@ -91,7 +91,9 @@ class MessageSerializer(serializers.Serializer):
 
 
 
-CALLBACK_LIMITS = {"code": 2048, "state": 64}
+# Real codes are tens of characters; 256, each up to 12 bytes percent-encoded, keeps the
+# request line within gunicorn's limit (beyond it: 414 before Django).
+CALLBACK_LIMITS = {"code": 256, "state": 64}
 
 
 def callback_query(query: Any, names: list[str]) -> dict[str, str]:
@@ -101,9 +103,12 @@ def callback_query(query: Any, names: list[str]) -> dict[str, str]:
         value = query.get(name, "")
         if not value:
             errors.append({"loc": ["query", name], "msg": "Field required", "type": "missing"})
-        elif len(value) > CALLBACK_LIMITS[name] or "\x00" in value:
+        elif len(value) > CALLBACK_LIMITS[name]:
             errors.append({"loc": ["query", name], "msg": f"String should have at most {CALLBACK_LIMITS[name]} "
-                           "characters and no NUL", "type": "string_too_long"})
+                           "characters", "type": "string_too_long"})
+        elif "\x00" in value:
+            errors.append({"loc": ["query", name], "msg": "Value error, String should not contain NUL characters",
+                           "type": "value_error"})
         values[name] = value
     if errors:
         raise RequestValidationError(errors)

@@ -37,6 +37,8 @@ RETURNING attempts, extract(epoch FROM c.window_start + make_interval(secs => %(
 """
 PRUNE = f"DELETE FROM {TABLE} WHERE window_start < statement_timestamp() - make_interval(secs => %(window)s)"
 PRUNE_ONE_IN = 200  # expired rows are deleted now and then, by a counting request
+MESSAGES = {"login": "Too many sign-in attempts.", "reset": "Too many password reset requests.",
+            "register": "Too many sign-ups from this address."}
 
 
 def client_address(request: Request) -> str:
@@ -59,6 +61,7 @@ class SignInThrottle:
 
     def __init__(self, request: Request, email: str, scope: str = "login") -> None:
         # A scope per route: reset mails asked for do not use up sign-in attempts.
+        self.message = MESSAGES[scope]
         self.address_key = f"{scope}:address:{client_address(request)}"[:320]
         self.account_key = f"{scope}:account:{email}"[:320]
 
@@ -67,7 +70,7 @@ class SignInThrottle:
         for key, limit in [(self.address_key, settings.LOGIN_ADDRESS_LIMIT), (self.account_key, settings.LOGIN_ACCOUNT_LIMIT)]:
             attempts, seconds_left = _count(key)
             if attempts > limit:
-                raise Throttled(wait=max(1, math.ceil(seconds_left)), detail="Too many sign-in attempts.")
+                raise Throttled(wait=max(1, math.ceil(seconds_left)), detail=self.message)
 
     def succeeded(self) -> None:
         SignInCounter.objects.filter(key=self.account_key).delete()

@@ -2,6 +2,7 @@
 accounts.oauth_views."""
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -52,11 +53,13 @@ class PublicView(APIView):
 
 
 class RegisterView(PublicView):
-    """POST /auth/register: a new account, signed in at once."""
+    """POST /auth/register: a new account, signed in at once; throttled per address."""
 
     @extend_schema(**schema.REGISTER)
     def post(self, request: Request) -> Response:
         data = self.validated(RegisterSerializer, request)
+        # Each sign-up runs the hasher: counted per address like sign-ins, and kept.
+        SignInThrottle(request, data["email"], scope="register").attempt()
         if Account.objects.with_email(data["email"]).exists():
             raise Conflict("A user with this email already exists")
         try:
@@ -104,7 +107,7 @@ class ResetPasswordView(PublicView):
         check_password_rules(data["new_password"], account.email, account.name, field="new_password")
         with transaction.atomic():
             # Locked and checked again: two uses of one token in parallel reset once.
-            user = type(account.user).objects.select_for_update().get(pk=account.user_id)
+            user = User.objects.select_for_update().get(pk=account.user_id)
             if account_for_reset_token(data["token"]) is None:
                 raise InvalidResetToken()
             user.password = hash_password(data["new_password"])

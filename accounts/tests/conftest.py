@@ -1,27 +1,49 @@
-"""Fixtures of the accounts tests; the service fixtures are tasks' own (one Procfile
-server per session, shared with tasks' tests when both run)."""
+"""Fixtures of the accounts tests, on tasks' test helpers. The Procfile servers get a
+database of their own: importing tasks' session fixtures here would make a second
+instance of them, whose database has the same name as the first's (and drops it)."""
 import asyncio
+import os
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from accounts.models import Account
-from tasks.tests.conftest import free_port
-from tasks.tests.conftest import (  # noqa: F401  # fixtures, used by name
-    make_token,
-    service,
-    service_database_url,
-    start_service,
-)
+from tasks.tests.conftest import ROOT, WebServer, admin_sql, database_url, free_port, platform_env, procfile_command, start_web
 
 from .provider import Provider, provider_settings, start_provider
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(scope="session")
+def start_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., WebServer]]:
+    """Start the Procfile's web: line in production mode on this session's accounts
+    database (migrated by the release: line); every server stopped at the end."""
+    name = f"{django_settings.DATABASES['default']['NAME']}_accounts_http_{os.getpid()}"
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin_sql(f'CREATE DATABASE "{name}"')
+    url = database_url(name)
+    for command in [procfile_command("release"), "python manage.py collectstatic --noinput"]:
+        done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=platform_env(url), capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
+    tmp_dir, started = tmp_path_factory.mktemp("accounts-servers"), []
+
+    def start(**overrides: str) -> WebServer:
+        started.append(start_web(platform_env(url, **overrides), tmp_dir))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 CLIENT_ID, CLIENT_SECRET = "test-client-id", "test-client-secret"
 
@@ -100,6 +100,3 @@ def provider_settings(provider: Provider) -> dict[str, str]:
 
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-__all__ = ["Provider", "provider_settings", "query_of", "start_provider", "urlencode"]

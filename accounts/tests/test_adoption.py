@@ -3,13 +3,14 @@ tasks and password (raw bcrypt, verified, then upgraded), over the Procfile's se
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import bcrypt
 import dj_database_url
 import jwt
 import psycopg
 import pytest
+import requests
 from django.conf import settings
 
 from tasks.tests.conftest import PRODUCTION_SECRET, ROOT, admin_sql, database_url, platform_env, start_web
@@ -73,7 +74,7 @@ def test_adopted_users_sign_in_with_their_old_passwords_and_keep_their_tasks(ori
 
     server = start_web(platform_env(url), tmp_path)
     try:
-        def login(email: str, password: str) -> "requests.Response":  # noqa: F821
+        def login(email: str, password: str) -> requests.Response:
             return server.request("POST", "/auth/login", json={"email": email, "password": password})
 
         ada = login("ada@example.com", "ada's password")

@@ -101,13 +101,6 @@ def test_a_code_the_provider_refuses_is_a_400(client, provider):
     assert response.json() == {"detail": "Google refused the sign-in: invalid_grant"}
 
 
-def test_a_google_callback_without_a_code_is_a_422(client, provider):
-    response = client.post("/auth/google/callback")
-
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["query", "code"]
-
-
 def test_the_github_start_stores_state_and_sends_a_pkce_challenge(client, provider):
     response = client.get("/auth/github")
 
@@ -204,3 +197,12 @@ def test_a_long_provider_name_is_cut_to_what_an_account_holds(client, provider):
 
     assert google_sign_in(client, provider).status_code == 200
     assert Account.objects.get().name == "A" * 100
+
+
+@pytest.mark.parametrize(("query", "type_"), [("", "missing"), ("?code=" + "c" * 257, "string_too_long"),
+                                              ("?code=a%00b", "value_error")])
+def test_a_google_callback_query_out_of_bounds_is_a_422(client, provider, query, type_):
+    response = client.post(f"/auth/google/callback{query}")
+
+    assert response.status_code == 422
+    assert [(item["loc"], item["type"]) for item in response.json()["detail"]] == [(["query", "code"], type_)]

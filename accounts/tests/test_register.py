@@ -94,3 +94,16 @@ def test_auth_routes_answer_cors_as_the_api_does(client):
     assert preflight["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert "POST" in preflight["Access-Control-Allow-Methods"]
     assert refused.status_code == 422 and refused["Access-Control-Allow-Origin"] == "http://localhost:3000"
+
+
+def test_sign_ups_are_throttled_per_address(client, settings):
+    settings.LOGIN_ADDRESS_LIMIT = 2
+
+    responses = [client.post("/auth/register", {"name": "A", "email": f"a{n}@example.com", "password": PASSWORD},
+                             format="json", REMOTE_ADDR="10.9.9.9") for n in range(3)]
+    other = client.post("/auth/register", {"name": "B", "email": "b@example.com", "password": PASSWORD},
+                        format="json", REMOTE_ADDR="10.9.9.10")
+
+    assert [response.status_code for response in responses] == [201, 201, 429] and other.status_code == 201
+    assert responses[-1].json()["detail"].startswith("Too many sign-ups from this address.")
+    assert Account.objects.count() == 3
