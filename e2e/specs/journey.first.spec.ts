@@ -15,8 +15,8 @@ test('sign up, create / edit / complete / filter / delete, sign out, sign in: th
   });
 
   await test.step('create three tasks', async () => {
-    // Created first, so listed last (newest first): in this generation a card's menu opens
-    // over the next card, which covers its "Delete" item (README, "End-to-end").
+    // Created first, so listed last (newest first): the one card whose menu no card below
+    // covers, so its "Delete" is clicked like a pointer user would (tasks-ui.ts, openMenu).
     await createTask(page, { title: 'Throwaway task' });
     await createTask(page, { title: 'Buy groceries', description: 'Milk, eggs, bread' });
     await createTask(page, { title: 'Call the bank' });

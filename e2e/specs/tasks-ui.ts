@@ -1,5 +1,6 @@
 // The dashboard's task controls, as a user reaches them (roles, labels, visible names).
 import { expect, type Locator, type Page } from '@playwright/test';
+import { generation } from './support';
 
 export interface TaskInput {
   title: string;
@@ -58,7 +59,22 @@ async function openMenu(page: Page, title: string, item: 'Edit' | 'Delete'): Pro
   const target = card(page, title);
   await target.hover();
   await target.getByRole('button', { name: 'Task options' }).click();
-  await page.getByRole('button', { name: item, exact: true }).click();
+  const entry = page.getByRole('button', { name: item, exact: true });
+  await expect(entry).toBeVisible();
+  const covered = await entry.evaluate((button) => {
+    const box = button.getBoundingClientRect();
+    return !button.contains(document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2));
+  });
+  if (covered) {
+    // In the first generation the open menu lies under the next card (each card is its own
+    // stacking context), which covers "Delete" whenever a card is below: a pointer cannot
+    // reach it, the keyboard can (README, "End-to-end").
+    expect(generation, 'a task menu covered by the next card').toBe('66266cb');
+    await entry.focus();
+    await page.keyboard.press('Enter');
+  } else {
+    await entry.click();
+  }
 }
 
 export async function editTask(page: Page, title: string, changes: Partial<TaskInput> & { removeTags?: string[] }): Promise<void> {
