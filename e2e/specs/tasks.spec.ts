@@ -8,7 +8,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { loginInUi, newUser, registerInUi, registerViaFrontend, type User } from './support';
 import { card, createTask, deleteTask, dialog, editTask, statusTab, toggleTask } from './tasks-ui';
 
-function oneAccount(purpose: string): () => User {
+/** One account for the group (signed up once), signed in through the UI before each test. */
+function oneAccount(purpose: string): void {
   let user: User | undefined;
   test.beforeAll(async ({ playwright }) => {
     const request = await playwright.request.newContext();
@@ -17,7 +18,6 @@ function oneAccount(purpose: string): () => User {
     await request.dispose();
   });
   test.beforeEach(async ({ page }) => loginInUi(page, user!));
-  return () => user!;
 }
 
 async function expectShown(page: Page, shown: string[], hidden: string[]): Promise<void> {
