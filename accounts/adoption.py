@@ -8,8 +8,9 @@ tables point at it). Running it again adopts only users not adopted yet.
 """
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 
+from tasks import sql
 from tasks.models import Owner
 
 from .models import Account, normalize_email, username_for
@@ -19,18 +20,15 @@ REQUIRED_COLUMNS = {"id", "email", "name", "password_hash"}
 
 
 def original_columns() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
-                       "AND table_name = %s", [ORIGINAL_TABLE])
-        return {name for (name,) in cursor.fetchall()}
+    rows = sql.execute_all("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                           "AND table_name = %s", [ORIGINAL_TABLE])
+    return {name for (name,) in rows}
 
 
 def _original_users(columns: set[str]) -> list[dict[str, object]]:
     optional = [name for name in ["oauth_provider", "oauth_id", "created_at"] if name in columns]
     names = ["id", "email", "name", "password_hash", *optional]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(names)} FROM {ORIGINAL_TABLE} ORDER BY id")
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row)) for row in sql.execute_all(f"SELECT {', '.join(names)} FROM {ORIGINAL_TABLE} ORDER BY id")]
 
 
 def password_of(password_hash: object) -> str:

@@ -14,8 +14,10 @@ from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.utils import timezone
+
+from tasks import sql
 
 from .exceptions import NotConfigured, SignInFailed
 from .models import Account, OAuthState, normalize_email
@@ -68,13 +70,11 @@ def authorization_url(provider: str) -> str:
 def take_state(provider: str, state: str) -> str:
     """The PKCE verifier of a state this service issued lately; the state is used up."""
     _session(provider)  # "not configured" comes before anything about the state
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {OAuthState._meta.db_table} WHERE state = %s AND provider = %s "
-            "AND created > statement_timestamp() - make_interval(secs => %s) RETURNING code_verifier",
-            [state, provider, settings.OAUTH_STATE_SECONDS],
-        )
-        row = cursor.fetchone()
+    row = sql.execute_one(
+        f"DELETE FROM {sql.table(OAuthState)} WHERE state = %s AND provider = %s "
+        "AND created > statement_timestamp() - make_interval(secs => %s) RETURNING code_verifier",
+        [state, provider, settings.OAUTH_STATE_SECONDS],
+    )
     if row is None:
         raise SignInFailed("Invalid or expired OAuth state; please sign in again")
     return row[0]

@@ -16,15 +16,16 @@ import math
 import random
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from tasks import sql
+
 from .models import SignInCounter
 
-TABLE = SignInCounter._meta.db_table
+TABLE = sql.table(SignInCounter)
 # One fixed window per key: an expired window starts over at 1 with this attempt.
 COUNT = f"""
 INSERT INTO {TABLE} AS c (key, window_start, attempts) VALUES (%(key)s, statement_timestamp(), 1)
@@ -48,11 +49,9 @@ def client_address(request: Request) -> str:
 
 def _count(key: str) -> tuple[int, float]:
     window = settings.LOGIN_WINDOW_SECONDS
-    with connection.cursor() as cursor:
-        if random.randrange(PRUNE_ONE_IN) == 0:
-            cursor.execute(PRUNE, {"window": window})
-        cursor.execute(COUNT, {"key": key, "window": window})
-        attempts, seconds_left = cursor.fetchone()
+    if random.randrange(PRUNE_ONE_IN) == 0:
+        sql.execute(PRUNE, {"window": window})
+    attempts, seconds_left = sql.execute_one(COUNT, {"key": key, "window": window})
     return attempts, float(seconds_left)
 
 
@@ -62,12 +61,16 @@ class SignInThrottle:
     def __init__(self, request: Request, email: str, scope: str = "login") -> None:
         # A scope per route: reset mails asked for do not use up sign-in attempts.
         self.message = MESSAGES[scope]
-        self.address_key = f"{scope}:address:{client_address(request)}"[:320]
+        self.address = client_address(request)
+        self.address_key = f"{scope}:address:{self.address}"[:320]
         self.account_key = f"{scope}:account:{email}"[:320]
 
     def attempt(self) -> None:
         # The address first: an address over its limit adds nothing to the account's count.
-        for key, limit in [(self.address_key, settings.LOGIN_ADDRESS_LIMIT), (self.account_key, settings.LOGIN_ACCOUNT_LIMIT)]:
+        keys = [(self.address_key, settings.LOGIN_ADDRESS_LIMIT), (self.account_key, settings.LOGIN_ACCOUNT_LIMIT)]
+        if self.address in settings.FRONTEND_SERVER_ADDRESSES:
+            keys = keys[1:]  # every visitor of the frontend shares this address
+        for key, limit in keys:
             attempts, seconds_left = _count(key)
             if attempts > limit:
                 raise Throttled(wait=max(1, math.ceil(seconds_left)), detail=self.message)

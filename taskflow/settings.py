@@ -100,6 +100,11 @@ PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
 LOGIN_ADDRESS_LIMIT = env_int("LOGIN_ADDRESS_LIMIT", 20)
 LOGIN_ACCOUNT_LIMIT = env_int("LOGIN_ACCOUNT_LIMIT", 50)
 LOGIN_WINDOW_SECONDS = env_int("LOGIN_WINDOW_SECONDS", 15 * 60)
+# The frontend's own server: the original's Next route handlers call /auth/* for every
+# visitor without passing on the visitor's address, so all of them arrive from here. Its
+# requests are limited per account only: counted per address, 20 failed sign-ins by one
+# visitor would lock every visitor of the site out.
+FRONTEND_SERVER_ADDRESSES = env_list("FRONTEND_SERVER_ADDRESSES")
 # Proxies in front of the web process that append to X-Forwarded-For: the client is the
 # entry that many from the end. The Procfile platform's router is one; 0 = REMOTE_ADDR.
 NUM_PROXIES = env_int("NUM_PROXIES", 1 if IS_PRODUCTION else 0)

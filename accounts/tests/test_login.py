@@ -128,3 +128,30 @@ def test_bad_login_bodies_are_a_422_and_count_no_attempt(client, body):
 
     assert response.status_code == 422
     assert not SignInCounter.objects.exists()
+
+
+@pytest.mark.parametrize(("frontend_server", "expected"), [
+    ([], [401] * 3 + [429] * 2),  # a visitor's own address: limited per address
+    (["10.0.0.9"], [401] * 5),  # the frontend's server, every visitor behind it: per account only
+])
+def test_the_frontend_servers_address_is_limited_per_account_only(client, make_account, settings, frontend_server, expected):
+    # The original's Next route handlers forward no visitor address: every sign-in of the
+    # site arrives from its server, and counting that address would lock everyone out.
+    settings.LOGIN_ADDRESS_LIMIT, settings.LOGIN_ACCOUNT_LIMIT = 3, 6
+    settings.FRONTEND_SERVER_ADDRESSES = frontend_server
+    make_account()
+
+    statuses = [login(client, email=f"visitor{i}@example.com", password="wrong password!", address="10.0.0.9").status_code
+                for i in range(5)]
+
+    assert statuses == expected
+
+
+def test_the_frontend_servers_address_still_counts_per_account(client, make_account, settings):
+    settings.LOGIN_ADDRESS_LIMIT, settings.LOGIN_ACCOUNT_LIMIT = 3, 4
+    settings.FRONTEND_SERVER_ADDRESSES = ["10.0.0.9"]
+    make_account()
+
+    statuses = [login(client, password="wrong password!", address="10.0.0.9").status_code for _ in range(6)]
+
+    assert statuses == [401] * 4 + [429] * 2
