@@ -1,19 +1,10 @@
 """The Account admin as support staff use it."""
 import pytest
-from django.contrib.auth.models import Group, User
-from django.test import Client
+
+from tasks.tests.test_admin import support, support_user  # noqa: F401, F811  # the Support group's client
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/accounts/account/"
-
-
-@pytest.fixture
-def support() -> Client:
-    user = User.objects.create_user("agent", "agent@example.com", "a-long-passphrase", is_staff=True)
-    user.groups.add(Group.objects.get(name="Support"))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_support_finds_an_account_by_email_and_sees_how_it_signs_in(support, make_account):

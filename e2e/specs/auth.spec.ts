@@ -3,7 +3,7 @@
 // What was repaired relative to theirs is listed in README, "End-to-end".
 import { expect, test } from '@playwright/test';
 import {
-  fillLogin, frontendUrl, loginInUi, logoutInUi, newUser, passwordField, registerInUi, registerViaFrontend, snap,
+  fillLogin, fillRegistration, frontendUrl, loginInUi, logoutInUi, newUser, passwordField, registerInUi, registerViaFrontend, snap,
 } from './support';
 
 test.describe('authentication', () => {
@@ -88,13 +88,7 @@ test.describe('authentication', () => {
     // The original's backend took any password of 8+ characters; ours also applies Django's
     // validators (README, Accounts), so the original's own test password is refused.
     const user = { ...newUser('weakpw'), password: 'password123' };
-    await page.goto('/register');
-    await page.getByLabel('Full Name').fill(user.name);
-    await page.getByLabel('Email').fill(user.email);
-    await passwordField(page).fill(user.password);
-    await page.getByLabel('Confirm Password').fill(user.password);
-    const terms = page.getByRole('checkbox', { name: /i agree to the/i });
-    await terms.locator('xpath=following-sibling::div[1]').click();
+    await fillRegistration(page, user);
     const answer = page.waitForResponse((r) => r.url().endsWith('/api/auth/register'));
     await page.getByRole('button', { name: 'Create Account' }).click();
     expect((await answer).status()).toBe(422);

@@ -43,7 +43,8 @@ export function passwordField(page: Page) {
   return page.getByLabel('Password', { exact: true });
 }
 
-export async function registerInUi(page: Page, user: User): Promise<void> {
+/** The register page's form filled in and its terms box ticked, not yet submitted. */
+export async function fillRegistration(page: Page, user: User): Promise<void> {
   await page.goto('/register');
   await expect(page.getByRole('heading', { name: /create your account/i })).toBeVisible();
   await page.getByLabel('Full Name').fill(user.name);
@@ -55,6 +56,10 @@ export async function registerInUi(page: Page, user: User): Promise<void> {
   const terms = page.getByRole('checkbox', { name: /i agree to the/i });
   await terms.locator('xpath=following-sibling::div[1]').click();
   await expect(terms).toBeChecked();
+}
+
+export async function registerInUi(page: Page, user: User): Promise<void> {
+  await fillRegistration(page, user);
   await page.getByRole('button', { name: 'Create Account' }).click();
   await expectDashboard(page, user);
 }
