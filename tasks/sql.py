@@ -24,6 +24,7 @@ from typing import Any
 
 import psycopg
 from django.db import connection, models
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 from psycopg.adapt import Loader
 from psycopg.postgres import types
@@ -41,13 +42,32 @@ def table(model: type[models.Model]) -> str:
 
 
 @contextmanager
-def cursor(many_rows: bool = False) -> Iterator[CursorWrapper]:
+def cursor(many_rows: bool = False, prepared: bool = False) -> Iterator[CursorWrapper]:
     """Django's cursor of the default database (its deadline, timeouts and error mapping
-    included); `many_rows`: timestamps parsed in C (see parse_timestamps_in_c)."""
+    included); `many_rows`: timestamps parsed in C (see parse_timestamps_in_c);
+    `prepared`: parameters bound by the server, so the statement can be prepared."""
     with connection.cursor() as wrapper:
+        if prepared:
+            bind_on_server(wrapper)
         if many_rows:
             parse_timestamps_in_c(wrapper.cursor)
         yield wrapper
+
+
+def bind_on_server(wrapper: CursorWrapper) -> None:
+    """Swap the wrapper's client-binding psycopg cursor for a server-binding one on the
+    same connection: psycopg then prepares a statement run `prepare_threshold` times and
+    PostgreSQL plans it once per connection (issue 21: planning the list took 0.55 ms
+    warm, 1.3-1.8 ms on a fresh connection). Django's ClientCursor never prepares, and
+    Django's OPTIONS["server_side_binding"] would bind the ORM's queries on the server
+    too (the admin's, which were never tried that way). Behind a transaction pooler the
+    connection's prepare_threshold is None (settings.DB_POOLER): nothing is prepared
+    there and the cursor is left as it is."""
+    raw = wrapper.cursor
+    if raw.connection.prepare_threshold is None:
+        return
+    raw.close()
+    wrapper.cursor = ServerBindingCursor(raw.connection)
 
 
 def execute(sql: str, params: Params = None) -> int:
@@ -64,9 +84,10 @@ def execute_one(sql: str, params: Params = None) -> tuple[Any, ...] | None:
         return c.fetchone()
 
 
-def execute_all(sql: str, params: Params = None, many_rows: bool = False) -> list[tuple[Any, ...]]:
+def execute_all(sql: str, params: Params = None, many_rows: bool = False,
+                prepared: bool = False) -> list[tuple[Any, ...]]:
     """Run one statement; all its rows."""
-    with cursor(many_rows) as c:
+    with cursor(many_rows, prepared) as c:
         c.execute(sql, params)
         return c.fetchall()
 

@@ -28,10 +28,10 @@ _MESSAGE = re.compile(r'^F\t\d+\t(?P<type>Query|Parse|Bind|Execute)\t (?P<fields
 _QUOTED = re.compile(r'"([^"]*)"')
 
 
-def statements(trace: str) -> list[str]:
+def statements(trace: str, prepared: dict[str, str]) -> list[str]:
     """The first word of every statement run: a simple `Query`, or an `Execute` of the
-    statement its `Bind` named (prepared earlier, or by the `Parse` just before)."""
-    prepared: dict[str, str] = {}
+    statement its `Bind` named (`prepared` before, or by a `Parse` in the trace)."""
+    prepared = dict(prepared)
     bound, run = "", []
     for message in _MESSAGE.finditer(trace):
         kind, fields = message["type"], message["fields"]
@@ -41,10 +41,16 @@ def statements(trace: str) -> list[str]:
             name, sql = _QUOTED.match(fields)[1], fields.split('" "', 1)[1]
             prepared[name] = sql.split(" ", 1)[0].upper()
         elif kind == "Bind":
-            bound = prepared.get(_QUOTED.findall(fields)[1], "?")
+            bound = prepared[_QUOTED.findall(fields)[1]]
         else:
             run.append(bound)
     return run
+
+
+class Wire(list):
+    """The statements a block ran (their first words), and libpq's whole trace of it."""
+
+    trace = ""
 
 
 @pytest.fixture
@@ -52,10 +58,10 @@ def sent() -> Callable[[], Any]:
     """`with sent() as wire:` lists what this process's connection runs in the block."""
 
     @contextmanager
-    def record() -> Iterator[list[str]]:
+    def record() -> Iterator[Wire]:
         connection.ensure_connection()
         pgconn = connection.connection.pgconn
-        wire: list[str] = []
+        wire = Wire()
         with tempfile.TemporaryFile() as trace:
             pgconn.trace(trace.fileno())
             pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
@@ -63,8 +69,12 @@ def sent() -> Callable[[], Any]:
                 yield wire
             finally:
                 pgconn.untrace()
-                trace.seek(0)
-                wire.extend(statements(trace.read().decode(errors="replace")))
+            trace.seek(0)
+            wire.trace = trace.read().decode(errors="replace")
+        # What this session had prepared before the block, as the server knows it.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, split_part(statement, ' ', 1) FROM pg_prepared_statements")
+            wire.extend(statements(wire.trace, dict(cursor.fetchall())))
 
     return record
 
@@ -159,3 +169,16 @@ def test_the_count_sees_begin_and_commit(sent):
         Task.objects.filter(user_id="nobody").exists()
 
     assert wire == ["BEGIN", "SELECT", "COMMIT"]
+
+
+def test_the_list_is_prepared_and_planned_once_per_connection(api, sent):
+    open_task()
+    for _ in range(connection.connection.prepare_threshold + 1):
+        api.get("/api/user_a/tasks")
+
+    with sent() as wire:
+        assert api.get("/api/user_a/tasks").status_code == 200
+
+    # No Parse: the Bind names the statement psycopg prepared (`_pg3_<n>`) on this connection.
+    assert wire == ["SELECT"] and "\tParse\t" not in wire.trace
+    assert re.search(r'\tBind\t "" "_pg3_\d+"', wire.trace), wire.trace
