@@ -15,9 +15,11 @@ connection_created, on the connection being made).
   one SELECT, and the Python side only zips column names onto rows (`task_of`).
 
 Every value is a parameter (%s); f-strings interpolate only these names and checked
-identifiers.
+identifiers. The fragments are cached: they depend only on their arguments and the
+models, and rebuilding them was 13 % of a GET's statement path (issue 21, bench/RESULTS.md).
 """
 import datetime
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -36,6 +38,7 @@ Params = Sequence[Any] | dict[str, Any] | None
 
 
 # --- Tables and statements ---------------------------------------------------------------------
+@functools.cache
 def table(model: type[models.Model]) -> str:
     """The model's table, quoted, as its Meta names it."""
     return connection.ops.quote_name(model._meta.db_table)
@@ -142,6 +145,7 @@ TAG_FIELDS = ["id", "name", "color", "created_at"]
 NOW = "STATEMENT_TIMESTAMP()"
 
 
+@functools.cache
 def moment_sql(column: str) -> str:
     """A timestamptz plus its kind as the API shows it: a date as YYYY-MM-DD, a floating
     time without offset (seconds always, microseconds when there are any), an instant in
@@ -159,12 +163,14 @@ def moment_sql(column: str) -> str:
 TAGS_JSON = "json_agg(json_build_object('id', g.id, 'name', g.name, 'color', g.color) ORDER BY g.name, g.id)"
 
 
+@functools.cache
 def tags_sql(task_id: str) -> str:
     """One task's tags ([] when none): an index lookup on task_tags' unique (task_id, tag_id)."""
     return (f"COALESCE((SELECT {TAGS_JSON} FROM {table(TaskTag)} l JOIN {table(Tag)} g ON g.id = l.tag_id "
             f"WHERE l.task_id = {task_id}), '[]'::json)")
 
 
+@functools.cache
 def user_tags_join(alias: str) -> str:
     """For a list: the tags of all the user's tasks, aggregated once and hash-joined
     (one pass over the user's links, task_tags_user_task) instead of a subquery per row;
@@ -176,6 +182,7 @@ def user_tags_join(alias: str) -> str:
 USER_TAGS = "COALESCE(tg.tags, '[]'::json)"
 
 
+@functools.cache
 def task_columns(alias: str, tags: str | None = None) -> str:
     """The SELECT (or RETURNING) list of TASK_FIELDS for the tasks row named `alias`;
     `tags` replaces the per-row tags subquery (USER_TAGS, in a list)."""
