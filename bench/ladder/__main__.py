@@ -2,18 +2,27 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/DB .venv/bin/python -m bench.ladder [--rounds 5] [--only get,list]
 
+    ... -m bench.ladder --instructions [--only get]   # callgrind instructions instead (slow, load-independent)
+
 DB must be seeded (`manage.py seed_demo --users 100 --tasks 1000`). Every rung of every
 route is called through WSGI like gunicorn would, in interleaved rounds (each round runs
 each rung once, so a change in the machine's load hits every rung alike); the figure is
 the median round's CPU time of this process per request, and the database backend's CPU
 per request read from /proc/<backend pid>/stat (same machine), which is what PostgreSQL
 spent on the statements. Production settings, LOG_LEVEL=INFO (the JSON line written to
-/dev/null). Prints a Markdown table; Δ is the rung's cost over the rung above it."""
+/dev/null). Prints a Markdown table; Δ is the rung's cost over the rung above it.
+
+--instructions runs each (route, rung) in two processes under valgrind's callgrind, one
+making N and one 3N requests after the same warm-up, and reports the difference of their
+instruction totals over 2N: start-up and warm-up cancel out, and no other process's load
+changes the figure. It needs valgrind (apt-get install valgrind)."""
 import argparse
 import io
 import logging
 import os
 import statistics
+import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -92,11 +101,47 @@ def batch(route: str, rung: int, n: int) -> tuple[float, float]:
     return (time.process_time() - cpu) / n, (backend_cpu() - db) / n
 
 
+def instructions(route: str, rung: int, n: int) -> float:
+    """callgrind's instruction count per request of (route, rung): 3n requests minus n."""
+    totals = []
+    for count in (n, 3 * n):
+        with tempfile.NamedTemporaryFile(suffix=".callgrind") as out:
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", sys.executable,
+                            "-m", "bench.ladder", "--batch", route, str(rung), str(count)],
+                           check=True, capture_output=True, cwd=Path(__file__).resolve().parents[2])
+            summary = next(line for line in Path(out.name).read_text().splitlines() if line.startswith("summary:"))
+            totals.append(int(summary.split()[1]))
+    return (totals[1] - totals[0]) / (2 * n)
+
+
+def print_instructions(routes: list[str]) -> None:
+    print("| route | rung | instructions/request | Δ |")
+    print("|---|---|---:|---:|")
+    for route in routes:
+        n = 5 if route == "list" else 40
+        previous = 0.0
+        for rung, (label, _, _) in enumerate(RUNGS):
+            count = instructions(route, rung, n)
+            print(f"| {route} | {label} | {count:,.0f} | {count - previous:+,.0f} |")
+            previous = count
+            sys.stdout.flush()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default=",".join(ROUTES))
+    parser.add_argument("--instructions", action="store_true")
+    parser.add_argument("--batch", nargs=3, metavar=("ROUTE", "RUNG", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.batch:  # one measured process of --instructions: warm up, then N requests
+        route, rung, n = args.batch[0], int(args.batch[1]), int(args.batch[2])
+        batch(route, rung, 20)  # the same warm-up in both processes, so it cancels out
+        batch(route, rung, n)
+        return
+    if args.instructions:
+        print_instructions(args.only.split(","))
+        return
     print("| route | rung | CPU µs/request | Δ µs | database CPU µs/request |")
     print("|---|---|---:|---:|---:|")
     for route in args.only.split(","):
