@@ -35,6 +35,8 @@ ROUTES = {
     "list": ("GET", f"/api/{USER}/tasks", b""),
     "patch": ("PATCH", f"/api/{USER}/tasks/{task_id}", None),
     "complete": ("PATCH", f"/api/{USER}/tasks/{task_id}/complete", b""),
+    # Completes once, then finds the task completed: the benchmark's completing PATCH.
+    "patch_completing": ("PATCH", f"/api/{USER}/tasks/{task_id}", b'{"is_completed":true}'),
     "create": ("POST", f"/api/{USER}/tasks", b'{"title":"bench-new in-process"}'),
 }
 

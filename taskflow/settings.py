@@ -291,6 +291,11 @@ for database in DATABASES.values():
         # on one is unknown on the next, and a named cursor would outlive its transaction.
         database["OPTIONS"]["prepare_threshold"] = None
         database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        # psycopg's default (Django's is None: nothing prepared). Only the statements that
+        # tasks.sql binds on the server (the list's) can be prepared; Django's own cursors
+        # bind on the client, which never prepares.
+        database["OPTIONS"].setdefault("prepare_threshold", 5)
 
 CACHES = {
     "default": {

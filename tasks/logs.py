@@ -8,6 +8,14 @@ from datetime import UTC, datetime
 
 import orjson
 
+# What JSONFormatter never reads, and so no LogRecord needs to gather: the caller's file
+# and line (a walk up the stack for every record), the thread and the multiprocessing
+# name; the Python logging HOWTO's "Optimization" section names these switches. The
+# process id stays: gunicorn's own log lines show it. (Issue 21: one record per request.)
+logging._srcfile = None
+logging.logThreads = False
+logging.logMultiprocessing = False
+
 # Set by tasks.middleware for the length of a request; a contextvar, so threads (gthread
 # workers) and async code each see their own request's id.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)

@@ -1,34 +1,60 @@
 """Completing a task, and the next occurrence of a recurring one, in one statement.
 
-Exactly once: the completing UPDATE locks the row first (the FOR UPDATE subquery `old`,
+Exactly once: the completing UPDATE locks the row first (the FOR UPDATE CTE `old`,
 which after waiting for a parallel completion reads the row as that one left it) and
 claims a successor id into `next_occurrence_id` only when the task was open and had
 none. A parallel completion then finds the task completed or the claim made;
 re-opening and completing again finds the claim. The successor and its tag links are
 inserted by the same statement, so they commit (or not) with the completion.
+
+A PATCH that completes writes its other fields in the same UPDATE (the successor copies
+them: RETURNING gives the row as written), and answers the task as `old` locked it when
+there was nothing to write: one statement, no transaction (issue 21; it was BEGIN, the
+UPDATE, a SELECT and COMMIT). `old` is the locked row, not a second read of the table:
+a plain SELECT in the same statement would see the row as it was before a parallel
+completion that this one waited for.
 """
 import functools
 from typing import Any
 
 from .models import Task, TaskTag
-from .sql import NOW, TASK_FIELDS, execute_one, table, task_columns, task_of
+from .rows import column_values
+from .sql import NOW, TASK_FIELDS, TaskRow, execute_one, table, task_columns, task_of
 
-_SPAWNS = "NOT old.is_completed AND t.recurrence_pattern IS NOT NULL AND old.next_occurrence_id IS NULL"
 _PERIOD = "CASE recurrence_pattern WHEN 'daily' THEN interval '1 day' WHEN 'weekly' THEN interval '7 days' ELSE interval '1 month' END"
 
 
+def _spawns(pattern: str) -> str:
+    """The completion creates the next occurrence: it found the task open without one,
+    and the task (with `pattern`, its recurrence as written) recurs."""
+    return f"NOT old.was_completed AND {pattern} IS NOT NULL AND old.had_next IS NULL"
+
+
 @functools.cache
-def _completion_sql(value: str, only_open: str) -> str:
-    """The completing statement; `value`: the new is_completed, `only_open`: narrows the
-    rows a PATCH may complete."""
+def _completion_sql(toggle: bool, columns: tuple[str, ...] = (), touch: bool = False) -> str:
+    """The completing statement. `toggle`: flip is_completed (the /complete route);
+    otherwise complete an open task and also write `columns` (%(c_<name>)s each), or
+    only those when it was already completed, or nothing when they do not differ
+    (`touch`: write updated_at anyway, its tags changed)."""
     tasks, links = table(Task), table(TaskTag)
+    assignments = "".join(f"{name} = %(c_{name})s, " for name in columns)
+    if toggle:
+        value, writes = "NOT old.was_completed", "TRUE"
+    else:
+        differs = "TRUE" if touch else " OR ".join(f"t.{name} IS DISTINCT FROM %(c_{name})s" for name in columns)
+        value, writes = "TRUE", f"(NOT old.was_completed{f' OR {differs}' if differs else ''})"
+    # SET expressions read the row before this UPDATE, RETURNING the row after it.
+    new_pattern = "CAST(%(c_recurrence_pattern)s AS text)" if "recurrence_pattern" in columns else "t.recurrence_pattern"
+    # The task as it stands, when nothing is written; the toggle always writes.
+    shown = "" if toggle else f"{task_columns('x')}, "
     return (
-        f"WITH done AS (UPDATE {tasks} t SET is_completed = {value}, updated_at = {NOW}, "
-        f"next_occurrence_id = CASE WHEN {_SPAWNS} THEN nextval(pg_get_serial_sequence('{tasks}', 'id')) "
+        f"WITH old AS (SELECT {shown}x.id AS locked_id, x.is_completed AS was_completed, "
+        f"x.next_occurrence_id AS had_next FROM {tasks} x WHERE x.id = %(task)s AND x.user_id = %(user)s FOR UPDATE), "
+        f"done AS (UPDATE {tasks} t SET {assignments}is_completed = {value}, updated_at = {NOW}, "
+        f"next_occurrence_id = CASE WHEN {_spawns(new_pattern)} THEN nextval(pg_get_serial_sequence('{tasks}', 'id')) "
         "ELSE t.next_occurrence_id END "
-        f"FROM (SELECT id, is_completed, next_occurrence_id FROM {tasks} WHERE id = %(task)s AND user_id = %(user)s"
-        f"{only_open} FOR UPDATE) old "
-        f"WHERE t.id = old.id RETURNING {task_columns('t')}, CASE WHEN {_SPAWNS} THEN t.next_occurrence_id END AS successor, "
+        f"FROM old WHERE t.id = old.locked_id AND {writes} "
+        f"RETURNING {task_columns('t')}, CASE WHEN {_spawns('t.recurrence_pattern')} THEN t.next_occurrence_id END AS successor, "
         "t.due_date AS due_at, t.due_date_kind AS due_kind, t.recurrence_end_date AS end_at, "
         "t.recurrence_end_date_kind AS end_kind), "
         # The successor: same title, description, priority, tags, pattern and end date, due
@@ -45,23 +71,25 @@ def _completion_sql(value: str, only_open: str) -> str:
         f"linked AS (INSERT INTO {links} (task_id, tag_id, user_id) SELECT made.id, l.tag_id, l.user_id "
         f"FROM made, {links} l WHERE l.task_id = %(task)s) "
         f"SELECT {', '.join(TASK_FIELDS)}, change_seq FROM done"
+        + ("" if toggle else f" UNION ALL SELECT {', '.join(TASK_FIELDS)}, change_seq FROM old "
+                             "WHERE NOT EXISTS (SELECT FROM done)")
     )
 
 
-TOGGLE = ("NOT old.is_completed", "")
-COMPLETE = ("TRUE", " AND NOT is_completed")
-
-
-def _completion(kind: tuple[str, str], user_id: str, task_id: int) -> dict[str, Any] | None:
-    row = execute_one(_completion_sql(*kind), {"task": task_id, "user": user_id})
+def _completion(sql: str, params: dict[str, Any]) -> TaskRow | None:
+    row = execute_one(sql, params)
     return None if row is None else task_of(row)
 
 
-def toggle(user_id: str, task_id: int) -> dict[str, Any] | None:
+def toggle(user_id: str, task_id: int) -> TaskRow | None:
     """Flip `is_completed` in the database, so parallel toggles never cancel out."""
-    return _completion(TOGGLE, user_id, task_id)
+    return _completion(_completion_sql(True), {"task": task_id, "user": user_id})
 
 
-def complete(user_id: str, task_id: int) -> dict[str, Any] | None:
-    """Complete the task if it is open (None when it is not, or not the user's)."""
-    return _completion(COMPLETE, user_id, task_id)
+def complete(user_id: str, task_id: int, changes: dict[str, Any] | None = None, touch: bool = False) -> TaskRow | None:
+    """Complete the task if it is open, writing `changes` (writable fields) with it;
+    the task as it then stands, or None when it is not the user's. `touch`: its tags
+    changed, so updated_at moves even when nothing else does."""
+    columns = column_values({name: value for name, value in (changes or {}).items() if name != "is_completed"})
+    params = {"task": task_id, "user": user_id, **{f"c_{name}": value for name, value in columns.items()}}
+    return _completion(_completion_sql(False, tuple(columns), touch), params)

@@ -15,15 +15,18 @@ connection_created, on the connection being made).
   one SELECT, and the Python side only zips column names onto rows (`task_of`).
 
 Every value is a parameter (%s); f-strings interpolate only these names and checked
-identifiers.
+identifiers. The fragments are cached: they depend only on their arguments and the
+models, and rebuilding them was 13 % of a GET's statement path (issue 21, bench/RESULTS.md).
 """
 import datetime
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from django.db import connection, models
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 from psycopg.adapt import Loader
 from psycopg.postgres import types
@@ -35,19 +38,39 @@ Params = Sequence[Any] | dict[str, Any] | None
 
 
 # --- Tables and statements ---------------------------------------------------------------------
+@functools.cache
 def table(model: type[models.Model]) -> str:
     """The model's table, quoted, as its Meta names it."""
     return connection.ops.quote_name(model._meta.db_table)
 
 
 @contextmanager
-def cursor(many_rows: bool = False) -> Iterator[CursorWrapper]:
+def cursor(many_rows: bool = False, prepared: bool = False) -> Iterator[CursorWrapper]:
     """Django's cursor of the default database (its deadline, timeouts and error mapping
-    included); `many_rows`: timestamps parsed in C (see parse_timestamps_in_c)."""
+    included); `many_rows`: timestamps parsed in C (see parse_timestamps_in_c);
+    `prepared`: parameters bound by the server, so the statement can be prepared."""
     with connection.cursor() as wrapper:
+        if prepared:
+            bind_on_server(wrapper)
         if many_rows:
             parse_timestamps_in_c(wrapper.cursor)
         yield wrapper
+
+
+def bind_on_server(wrapper: CursorWrapper) -> None:
+    """Swap the wrapper's client-binding psycopg cursor for a server-binding one on the
+    same connection: psycopg then prepares a statement run `prepare_threshold` times and
+    PostgreSQL plans it once per connection (issue 21: planning the list took 0.55 ms
+    warm, 1.3-1.8 ms on a fresh connection). Django's ClientCursor never prepares, and
+    Django's OPTIONS["server_side_binding"] would bind the ORM's queries on the server
+    too (the admin's, which were never tried that way). Behind a transaction pooler the
+    connection's prepare_threshold is None (settings.DB_POOLER): nothing is prepared
+    there and the cursor is left as it is."""
+    raw = wrapper.cursor
+    if raw.connection.prepare_threshold is None:
+        return
+    raw.close()
+    wrapper.cursor = ServerBindingCursor(raw.connection)
 
 
 def execute(sql: str, params: Params = None) -> int:
@@ -64,9 +87,10 @@ def execute_one(sql: str, params: Params = None) -> tuple[Any, ...] | None:
         return c.fetchone()
 
 
-def execute_all(sql: str, params: Params = None, many_rows: bool = False) -> list[tuple[Any, ...]]:
+def execute_all(sql: str, params: Params = None, many_rows: bool = False,
+                prepared: bool = False) -> list[tuple[Any, ...]]:
     """Run one statement; all its rows."""
-    with cursor(many_rows) as c:
+    with cursor(many_rows, prepared) as c:
         c.execute(sql, params)
         return c.fetchall()
 
@@ -121,6 +145,7 @@ TAG_FIELDS = ["id", "name", "color", "created_at"]
 NOW = "STATEMENT_TIMESTAMP()"
 
 
+@functools.cache
 def moment_sql(column: str) -> str:
     """A timestamptz plus its kind as the API shows it: a date as YYYY-MM-DD, a floating
     time without offset (seconds always, microseconds when there are any), an instant in
@@ -138,12 +163,14 @@ def moment_sql(column: str) -> str:
 TAGS_JSON = "json_agg(json_build_object('id', g.id, 'name', g.name, 'color', g.color) ORDER BY g.name, g.id)"
 
 
+@functools.cache
 def tags_sql(task_id: str) -> str:
     """One task's tags ([] when none): an index lookup on task_tags' unique (task_id, tag_id)."""
     return (f"COALESCE((SELECT {TAGS_JSON} FROM {table(TaskTag)} l JOIN {table(Tag)} g ON g.id = l.tag_id "
             f"WHERE l.task_id = {task_id}), '[]'::json)")
 
 
+@functools.cache
 def user_tags_join(alias: str) -> str:
     """For a list: the tags of all the user's tasks, aggregated once and hash-joined
     (one pass over the user's links, task_tags_user_task) instead of a subquery per row;
@@ -155,6 +182,7 @@ def user_tags_join(alias: str) -> str:
 USER_TAGS = "COALESCE(tg.tags, '[]'::json)"
 
 
+@functools.cache
 def task_columns(alias: str, tags: str | None = None) -> str:
     """The SELECT (or RETURNING) list of TASK_FIELDS for the tasks row named `alias`;
     `tags` replaces the per-row tags subquery (USER_TAGS, in a list)."""

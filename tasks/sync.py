@@ -8,6 +8,7 @@ ends makes one user's numbers become visible in the order they were drawn: whoev
 earlier one is still to come. A sync token is therefore just a number, signed.
 """
 import base64
+import functools
 import hmac
 import struct
 from typing import Any
@@ -75,6 +76,7 @@ def parse_limit(params: QueryDict) -> int:
 
 
 # --- The owner's place in the sequence, and the feed -------------------------------------------
+@functools.cache
 def owner_version_sql(user: str = "%s") -> str:
     """The owner's latest change number (task or tombstone) and horizon, as scalar
     subqueries naming the user (`user`, a placeholder) three times: evaluated once per

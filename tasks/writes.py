@@ -30,20 +30,20 @@ def create_task(user_id: str, fields: dict[str, Any]) -> dict[str, Any]:
 def update_task(user_id: str, task_id: int, changes: dict[str, Any]) -> dict[str, Any] | None:
     """PATCH and PUT: write what differs, replace the tags when given, and complete the
     task (creating its next occurrence) when `is_completed: true` finds it open.
-    None when the task is not the user's."""
+    None when the task is not the user's.
+
+    One statement unless tags are given. Tags are a statement of their own, first, in
+    the same transaction: a data-modifying CTE's writes are invisible to the rest of its
+    statement, so the completion could not copy them onto the next occurrence."""
     tags = changes.pop("tags", None)
     completing = changes.get("is_completed") is True
-    if tags is None and not completing:
-        return change_task(user_id, task_id, changes)  # one statement
+    if tags is None:
+        return recurrence.complete(user_id, task_id, changes) if completing else change_task(user_id, task_id, changes)
     with transaction.atomic():
-        retagged = tags is not None and set_task_tags(user_id, task_id, tags)
+        retagged = set_task_tags(user_id, task_id, tags)
         if completing:
-            changes.pop("is_completed")
-        row = change_task(user_id, task_id, changes, touch=retagged) if changes or retagged else None
-        if completing:
-            # After the other changes, so the next occurrence copies them.
-            row = recurrence.complete(user_id, task_id) or row
-        return row or task_row(user_id, task_id)
+            return recurrence.complete(user_id, task_id, changes, touch=retagged)
+        return change_task(user_id, task_id, changes, touch=retagged)
 
 
 def set_completion(tasks: TaskQuerySet, is_completed: bool) -> list[int]:

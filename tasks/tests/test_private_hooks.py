@@ -69,12 +69,26 @@ def test_hook_keeps_its_signature(hook: str, expected: str, user: str) -> None:
     assert signature_of(hook) == expected, f"{hook} changed: adapt {user}, then this row and the pin"
 
 
+def server_binding_cursor() -> type | None:
+    """Django's cursor class that binds on the server: a psycopg Cursor, not a ClientCursor."""
+    import psycopg
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    binds_on_server = issubclass(ServerBindingCursor, psycopg.Cursor) and not issubclass(
+        ServerBindingCursor, psycopg.ClientCursor)
+    return ServerBindingCursor if binds_on_server else None
+
+
 # (what, how to get it, what it must be, the module that relies on it)
 ATTRIBUTES = [
     ("Request.unreader.buf", lambda: attribute_set_by(gunicorn_unreader, "buf"), io.BytesIO, "taskflow/server/workers.py"),
     ("LengthReader.length", lambda: attribute_set_by(gunicorn_length_reader, "length"), int, "taskflow/server/workers.py"),
     ("ChunkedReader.parser", lambda: attribute_set_by(gunicorn_chunked_reader, "parser"), type(x for x in ()), "taskflow/server/workers.py"),
     ("Arbiter.LISTENERS", lambda: __import__("gunicorn.arbiter", fromlist=["_"]).Arbiter.LISTENERS, list, "taskflow/server/workers.py"),
+    # Django's server-binding cursor class, which tasks.sql puts in a CursorWrapper for the list.
+    ("postgresql.base.ServerBindingCursor", server_binding_cursor, type, "tasks/sql.py"),
+    # The logging HOWTO's switch for the caller lookup; None once tasks.logs is imported.
+    ("logging._srcfile", lambda: (__import__("tasks.logs"), __import__("logging")._srcfile)[1], type(None), "tasks/logs.py"),
 ]
 
 
