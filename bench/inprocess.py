@@ -6,7 +6,6 @@ DB must be seeded (`manage.py seed_demo`); `create` adds N tasks to demo-user-00
 `patch`/`complete` change one task. `ref` is the trivial reference view. Set
 DJANGO_SETTINGS_MODULE to try a settings variant. Used for bench/RESULTS.md's
 in-process figures, which are steadier than wrk's on a shared machine."""
-import io
 import os
 import sys
 import time
@@ -24,6 +23,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.reference.settings" if sc
 import jwt  # noqa: E402
 import psycopg  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+from bench.wsgicall import call_wsgi  # noqa: E402
 
 application = get_wsgi_application()
 token = jwt.encode({"sub": USER, "exp": int(time.time()) + 3600, "iat": int(time.time())}, SECRET, algorithm="HS256")
@@ -44,15 +45,7 @@ ROUTES = {
 def call(i: int) -> str:
     method, path, body = ROUTES[scenario]
     body = body if body is not None else b'{"title":"Renamed %d"}' % i
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-               "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json", "wsgi.errors": sys.stderr,
-               "HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_X_FORWARDED_PROTO": "https"}
-    status = []
-    response = application(environ, lambda s, h, e=None: status.append(s))
-    b"".join(response)
-    response.close()
-    return status[0]
+    return call_wsgi(application, method, path, token, body)
 
 
 if __name__ == "__main__":

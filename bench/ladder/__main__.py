@@ -17,7 +17,6 @@ making N and one 3N requests after the same warm-up, and reports the difference 
 instruction totals over 2N: start-up and warm-up cancel out, and no other process's load
 changes the figure. It needs valgrind (apt-get install valgrind)."""
 import argparse
-import io
 import logging
 import os
 import statistics
@@ -30,12 +29,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 SECRET = "bench-better-auth-secret-0123456789abcdef"
 USER, CREATE_USER = "demo-user-0005", "demo-user-0006"
-os.environ.update({"ENVIRONMENT": "production", "DJANGO_SECRET_KEY": "x" * 50, "BETTER_AUTH_SECRET": SECRET,
+os.environ.update({"ENVIRONMENT": "production", "EMAIL_URL": "smtp://127.0.0.1:9", "DJANGO_SECRET_KEY": "x" * 50, "BETTER_AUTH_SECRET": SECRET,
                    "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "INFO", "DJANGO_SETTINGS_MODULE": "bench.ladder.settings"})
 
 import jwt  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+
+from bench.wsgicall import call_wsgi  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
@@ -73,15 +74,7 @@ RUNGS = [  # (label, handler, path prefix)
 
 
 def call(handler: WSGIHandler, method: str, path: str, user: str, body: bytes) -> str:
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-               "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json", "wsgi.errors": sys.stderr,
-               "HTTP_AUTHORIZATION": f"Bearer {TOKENS[user]}", "HTTP_X_FORWARDED_PROTO": "https"}
-    status = []
-    response = handler(environ, lambda s, h, e=None: status.append(s))
-    b"".join(response)
-    response.close()
-    return status[0]
+    return call_wsgi(handler, method, path, TOKENS[user], body)
 
 
 def backend_cpu() -> float:
