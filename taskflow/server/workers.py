@@ -30,12 +30,14 @@ gunicorn pinned by major.minor in requirements.in): AsyncWorker.handle (called, 
 GeventWorker.handle), GeventWorker.handle_request and Worker.handle_error (extended),
 Request.unreader.buf, LengthReader.length, ChunkedReader.parser (read), Arbiter.stop
 and Arbiter.LISTENERS (wrapped, read), util.write_error (replaced), util.write_nonblock
-and util.close_graceful (called).
+and util.close_graceful (called), Response.force_close (called, through start_response),
+Worker.load_wsgi (extended).
 """
 import ctypes
 import json
 import socket
 import struct
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -120,13 +122,36 @@ def stop_accepting_first(arbiter: Any) -> None:
     arbiter.stop = stop_after_refusing
 
 
-def unread_body_is_large(req: Any) -> bool:
-    reader = getattr(getattr(req, "body", None), "reader", None)
+def body_is_left_unread(body: Any) -> bool:
+    """True when the connection cannot carry another request after this one: its body
+    stalled (the 408), or more than DRAIN_LIMIT of it is left unread (a 413, say)."""
+    if getattr(body, "stalled", False):
+        return True
+    reader = getattr(body, "reader", None)
     if isinstance(reader, LengthReader):
         return reader.length > DRAIN_LIMIT
     # A chunked body's rest is unknown; taskflow.server.admission reads every chunked body up to
     # the limit, so one left unfinished is oversized or stalled.
     return isinstance(reader, ChunkedReader) and reader.parser is not None
+
+
+def say_close_when_body_is_left_unread(app: Callable) -> Callable:
+    """The worker's WSGI application: `app`, and an answer that says `Connection: close`
+    when the connection will be closed after it (body_is_left_unread). Without the header
+    a keep-alive client sends its next request on the connection we are closing and loses
+    it (seen in CI: a GET after a 413, RemoteDisconnected); RFC 9112 9.6 asks for it.
+    gunicorn ignores an application's Connection header; its Response.force_close, which
+    start_response is bound to, is how a worker asks. The head is written only after the
+    application returns, so it is not too late here."""
+
+    def application(environ: dict[str, Any], start_response: Callable) -> Any:
+        body = environ["wsgi.input"]  # gunicorn's, before taskflow.server.admission replaces it
+        result = app(environ, start_response)
+        if body_is_left_unread(body):
+            start_response.__self__.force_close()
+        return result
+
+    return application
 
 
 class Worker(GeventWorker):
@@ -158,13 +183,22 @@ class Worker(GeventWorker):
         super().handle_error(req, client, addr, exc)
         util.close_graceful(client, timeout=1.0, max_drain=DRAIN_LIMIT)
 
+    def load_wsgi(self) -> None:
+        super().load_wsgi()
+        self.wsgi = say_close_when_body_is_left_unread(self.wsgi)
+
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
         # Returns only when the connection is kept: AsyncWorker.handle_request raises
-        # StopIteration when the answer closes it, and GeventWorker.handle_request returns
-        # nothing either way (gunicorn 27), so there is no `keep` value to test.
-        super().handle_request(listener_name, req, sock, addr)
-        if unread_body_is_large(req) or getattr(req.body, "stalled", False):
-            util.close_graceful(sock, timeout=1.0, max_drain=DRAIN_LIMIT)
+        # StopIteration when the answer closes it (Connection: close, as for a body left
+        # unread), and GeventWorker.handle_request returns nothing either way (gunicorn 27).
+        try:
+            super().handle_request(listener_name, req, sock, addr)
+        finally:
+            if body_is_left_unread(req.body):
+                # A plain close with that body unread sends a reset, which can destroy the
+                # answer before the client reads it: half-close and drain a little first.
+                util.close_graceful(sock, timeout=1.0, max_drain=DRAIN_LIMIT)
+        if body_is_left_unread(req.body):
             raise StopIteration()
         self.wait_for_next_request(req, sock)
         # A kept-alive client that sends its next request at once (a fast one on another

@@ -58,6 +58,10 @@ SIGNATURES = [
     ("gunicorn.util:write_error", "(sock, status_int, reason, mesg)", "taskflow/server/workers.py"),
     ("gunicorn.util:write_nonblock", "(sock, data, chunked=False)", "taskflow/server/workers.py"),
     ("gunicorn.util:close_graceful", "(sock, timeout=2.0, max_drain=65536)", "taskflow/server/workers.py"),
+    ("gunicorn.workers.base:Worker.load_wsgi", "(self)", "taskflow/server/workers.py"),
+    # The application's start_response is this bound method; its Response is asked to force_close.
+    ("gunicorn.http.wsgi:Response.start_response", "(self, status, headers, exc_info=None)", "taskflow/server/workers.py"),
+    ("gunicorn.http.wsgi:Response.force_close", "(self)", "taskflow/server/workers.py"),
     ("django.db.backends.postgresql.base:DatabaseWrapper._commit", "(self)", "tasks/database/backend/base.py"),
     ("django.db.backends.postgresql.base:DatabaseWrapper._rollback", "(self)", "tasks/database/backend/base.py"),
     ("django.db.backends.postgresql.base:DatabaseWrapper.get_new_connection", "(self, conn_params)", "tasks/database/backend/base.py"),

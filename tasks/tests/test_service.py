@@ -123,6 +123,8 @@ def test_oversized_body_gets_413_and_then_the_connection_is_closed(
     finally:
         connection.close()
     assert (status, json.loads(body)) == (413, {"detail": "Request body larger than 1048576 bytes"})
+    # Said in the answer (RFC 9112 9.6): a client that reused the connection would lose its next request.
+    assert headers["connection"] == "close"
     assert closed, "the connection stayed open after a 413 with 1.9 MB of body unread"
     assert service.request("GET", f"/api/{sub_of(token)}/tasks", token).json() == []
 
@@ -135,13 +137,14 @@ def test_stalled_body_gets_408_and_then_the_connection_is_closed(
         connection.send(request_head("POST", f"/api/{sub_of(token)}/tasks", token, Content_Type="application/json",
                                      Content_Length="100") + b'{"title": "sta')
         started = time.monotonic()
-        status, body, _ = connection.answer()
+        status, body, headers = connection.answer()
         answered_s = time.monotonic() - started
         closed = connection.closed_within(2.0)
     finally:
         connection.close()
     assert (status, json.loads(body)) == (408, {"detail": "Request body not received in time"})
     assert 4 < answered_s < 8  # CLIENT_TIMEOUT_SECONDS (5) without a byte
+    assert headers["connection"] == "close"
     assert closed, "the connection stayed open after a 408: the rest of the body would count as a request"
 
 
