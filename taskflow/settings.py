@@ -58,6 +58,9 @@ RETRY_AFTER_SECONDS = env_int("RETRY_AFTER_SECONDS", 5)
 RATE_LIMIT = env_str("RATE_LIMIT")
 # The list's shape: "array" (the seed contract) or "object" ({"tasks", "count"}: phase V).
 TASK_LIST_FORMAT = env_str("TASK_LIST_FORMAT", "array")
+# Rendered whole lists kept per web process under their ETag (tasks.list_bodies): at most
+# this many MiB, least recently used out first; 0 keeps none.
+LIST_CACHE_MB = env_int("LIST_CACHE_MB", 64)
 REDIS_URL = env_str("REDIS_URL")
 # One Redis call may take this long; after a failure the limiter leaves Redis alone
 # (allowing requests) for REDIS_RETRY_SECONDS instead of paying the timeout per request.

@@ -82,6 +82,10 @@ class Page:
     limit: int | None
     after: tuple[Any, int] | None  # (sort column value, id) of the previous page's last row
 
+    def is_whole(self) -> bool:
+        """Neither limit nor cursor: the whole list, exactly as before pages existed."""
+        return self.limit is None and self.after is None
+
 
 def parse_list_request(request: Request, user_id: str) -> tuple[ListQuery, Page]:
     """The list's filters, sort, limit and cursor; a 422 listing every bad one at once.
@@ -258,7 +262,7 @@ def list_page(request: Request, user_id: str, query: ListQuery, page: Page,
     """The list route: its tasks, the size of the whole filtered list (when `counted`)
     and its headers (`Link` when a next page exists). Without limit or cursor it is the
     whole list, exactly as before."""
-    if page.limit is None and page.after is None:
+    if page.is_whole():
         tasks = select_tasks(user_id, query)
         return tasks, len(tasks), {}
     extra = after_condition(query, page.after) if page.after else None

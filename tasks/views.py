@@ -2,6 +2,7 @@
 /api/{user_id}/tags[/{tag_id}], plus health."""
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.urls import reverse
@@ -16,9 +17,11 @@ from rest_framework.views import APIView
 from . import recurrence, sync, tagging
 from .conditional import (if_match_holds, if_match_versions, list_etag, list_query, none_match,
                           not_modified_if_matching, task_etag, with_etag)
+from .content import render_json
 from .database.outages import database_outage
 from .exceptions import ServiceUnavailable
 from .idempotency import idempotent
+from .list_bodies import list_bodies
 from .listing import list_page, list_version, parse_list_request
 from .models import MAX_ID, Task
 from .owners import record_owner
@@ -75,17 +78,25 @@ class TaskViewSet(UnlinkedResponseMixin, mixins.CreateModelMixin, viewsets.Gener
         # Query, limit and cursor are validated first, every error at once (a 422 before a 304).
         query, page = parse_list_request(request, user_id)
         shape, asked = settings.TASK_LIST_FORMAT, list_query(request)
-        if "If-None-Match" in request.headers:
-            # Revalidation without reading a task: the owner's sequence position alone
-            # says whether this list can have changed.
+        # Only a whole list is kept rendered (tasks.list_bodies): a page's Link names the host.
+        key = (user_id, shape, tuple((name, tuple(values)) for name, values in asked)) if page.is_whole() else None
+        kept = list_bodies.get(key) if key else None
+        if kept or "If-None-Match" in request.headers:
+            # Without reading a task: the owner's sequence position alone says whether this
+            # list can have changed since the client's copy, or since the one kept here.
             etag = list_etag(user_id, list_version(user_id), shape, asked)
             if none_match(request, etag):
                 return with_etag(Response(status=304), etag)
+            if kept and kept.etag == etag:
+                return with_etag(Response(orjson.Fragment(kept.body)), etag)
         # Plain dicts straight to orjson: 1,000 tasks never pass through DRF fields one by one.
         as_object = shape == "object"
         tasks, count, headers = list_page(request, user_id, query, page, counted=as_object)
-        response = Response({"tasks": tasks, "count": count} if as_object else tasks, headers=headers)
-        return with_etag(response, list_etag(user_id, tasks.version, shape, asked))
+        etag = list_etag(user_id, tasks.version, shape, asked)
+        body = render_json({"tasks": tasks, "count": count} if as_object else tasks)
+        if key:
+            list_bodies.put(key, etag, body)
+        return with_etag(Response(orjson.Fragment(body), headers=headers), etag)
 
     def retrieve(self, request: Request, user_id: str, task_id: str) -> Response:
         # The row as a dict straight to orjson: the serializer renders the same bytes

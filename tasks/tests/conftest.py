@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 import launch
 from launch import free_port, procfile_command, stop_group  # also imported from here by the tests that start servers
 from taskflow import devdb
+from tasks.list_bodies import list_bodies
 from tasks.models import Task
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +35,15 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get("DATABASE_URL") and not devdb.is_running():
         pytest.exit("No database: run the tests with bin/test (it starts the embedded PostgreSQL), "
                     "or set DATABASE_URL.", returncode=4)
+
+
+@pytest.fixture(autouse=True)
+def no_list_bodies_kept() -> Iterator[None]:
+    """Each test starts with no rendered list kept in this process (tasks.list_bodies):
+    one test's rolled-back rows must not be another's kept body."""
+    list_bodies.clear()
+    yield
+    list_bodies.clear()
 
 
 # --- Tokens and in-process clients ----------------------------------------------------------

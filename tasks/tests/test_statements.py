@@ -171,7 +171,8 @@ def test_the_count_sees_begin_and_commit(sent):
     assert wire == ["BEGIN", "SELECT", "COMMIT"]
 
 
-def test_the_list_is_prepared_and_planned_once_per_connection(api, sent):
+def test_the_list_is_prepared_and_planned_once_per_connection(api, sent, settings):
+    settings.LIST_CACHE_MB = 0  # every request reads its rows (a kept body would skip them: test_list_bodies)
     open_task()
     for _ in range(connection.connection.prepare_threshold + 1):
         api.get("/api/user_a/tasks")
@@ -182,3 +183,16 @@ def test_the_list_is_prepared_and_planned_once_per_connection(api, sent):
     # No Parse: the Bind names the statement psycopg prepared (`_pg3_<n>`) on this connection.
     assert wire == ["SELECT"] and "\tParse\t" not in wire.trace
     assert re.search(r'\tBind\t "" "_pg3_\d+"', wire.trace), wire.trace
+
+
+def test_a_repeated_unchanged_list_sends_one_statement_and_a_changed_one_two(api, sent):
+    task = open_task()
+    api.get("/api/user_a/tasks")
+    with sent() as unchanged:
+        api.get("/api/user_a/tasks")
+    api.patch(f"/api/user_a/tasks/{task.pk}", {"title": "Changed"}, format="json")
+    with sent() as changed:
+        assert api.get("/api/user_a/tasks").json()[0]["title"] == "Changed"
+
+    # The owner's version; after a change, the version, then the rows (tasks.list_bodies).
+    assert (unchanged, changed) == (["SELECT"], ["SELECT", "SELECT"])
