@@ -239,9 +239,8 @@ class TaskList(list):
 def select_tasks(user_id: str, query: ListQuery, extra: tuple[str, list[Any]] | None = None,
                  limit: int | None = None) -> TaskList:
     """The tasks of one statement, with the owner's version read in the same snapshot."""
-    # Prepared: its text depends only on which filters and sort are used, not on values.
-    rows = execute_all(*list_sql(user_id, query, extra=extra, limit=limit, with_version=True), many_rows=True,
-                       prepared=True)
+    # Prepared (tasks.sql): its text depends only on which filters and sort are used, not on values.
+    rows = execute_all(*list_sql(user_id, query, extra=extra, limit=limit, with_version=True), many_rows=True)
     return TaskList([task_of(row) for row in rows], version=tuple(rows[0][-2:]) if rows else None)
 
 

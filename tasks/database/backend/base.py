@@ -14,18 +14,30 @@ with two bounds Django does not give:
   saturated. The pool keeps reconnecting in its background; the first request that finds
   a connection idle is the probe that ends the outage.
 
+And a statement that psycopg runs prepared (tasks.sql binds on the server) keeps no text
+of its own for Django's query log (psycopg drops it once the statement is prepared):
+last_executed_query falls back to the statement as it was given, placeholders and all,
+rather than logging None (DEBUG's SQL log, CaptureQueriesContext).
+
 `_commit`/`_rollback`/`get_new_connection` are Django's own seams (private to it: listed in
 tasks/tests/test_private_hooks.py); psycopg has no timeout of its own for a commit."""
 from typing import Any
 
 import psycopg
-from django.db.backends.postgresql import base
+from django.db.backends.postgresql import base, operations
 
 from tasks.database.deadlines import client_deadline
 from tasks.database.outages import database_outage
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str | None:
+        return super().last_executed_query(cursor, sql, params) or sql
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         pool = self.pool
         if pool is not None and database_outage.down and not pool.get_stats().get("pool_available"):
