@@ -45,13 +45,17 @@ def table(model: type[models.Model]) -> str:
 
 
 @contextmanager
-def cursor(many_rows: bool = False) -> Iterator[CursorWrapper]:
+def cursor(many_rows: bool = False, prepared: bool = True) -> Iterator[CursorWrapper]:
     """Django's cursor of the default database (its deadline, timeouts and error mapping
-    included), its parameters bound by the server so that every statement can be
-    prepared (bind_on_server); `many_rows`: timestamps parsed in C (see
-    parse_timestamps_in_c)."""
+    included), its parameters bound by the server so that the statement can be prepared
+    (bind_on_server); `many_rows`: timestamps parsed in C (see parse_timestamps_in_c).
+    `prepared=False` for a statement whose best plan depends on its values: after five
+    runs PostgreSQL may settle on a generic plan for a prepared statement, which for
+    "change_seq > $since" scans the owner's whole history (the change feed: 438 -> 84
+    req/s in bench/run)."""
     with connection.cursor() as wrapper:
-        bind_on_server(wrapper)
+        if prepared:
+            bind_on_server(wrapper)
         if many_rows:
             parse_timestamps_in_c(wrapper.cursor)
         yield wrapper
@@ -90,9 +94,10 @@ def execute_one(sql: str, params: Params = None) -> tuple[Any, ...] | None:
         return c.fetchone()
 
 
-def execute_all(sql: str, params: Params = None, many_rows: bool = False) -> list[tuple[Any, ...]]:
+def execute_all(sql: str, params: Params = None, many_rows: bool = False,
+                prepared: bool = True) -> list[tuple[Any, ...]]:
     """Run one statement; all its rows."""
-    with cursor(many_rows) as c:
+    with cursor(many_rows, prepared) as c:
         c.execute(sql, params)
         return c.fetchall()
 

@@ -113,7 +113,8 @@ def changes(user_id: str, since: str | None, limit: int) -> dict[str, Any]:
     """The body of GET /changes: every task (no `since`) or what changed after `since`."""
     after = read_token(user_id, since) if since is not None else 0
     rows = execute_all(_changes_sql(), {"user": user_id, "since": after, "limit": limit + 1, "tombstones": since is not None},
-                       many_rows=True)  # up to 2,000 timestamps
+                       many_rows=True,  # up to 2,000 timestamps
+                       prepared=False)  # planned for its `since`: a generic plan reads the whole history
     latest, horizon = rows[0][0] or 0, rows[0][1] or 0
     if since is not None and after < horizon:
         raise SyncTokenExpired()  # tombstones after it may have been purged

@@ -89,7 +89,7 @@ ATTRIBUTES = [
     ("LengthReader.length", lambda: attribute_set_by(gunicorn_length_reader, "length"), int, "taskflow/server/workers.py"),
     ("ChunkedReader.parser", lambda: attribute_set_by(gunicorn_chunked_reader, "parser"), type(x for x in ()), "taskflow/server/workers.py"),
     ("Arbiter.LISTENERS", lambda: __import__("gunicorn.arbiter", fromlist=["_"]).Arbiter.LISTENERS, list, "taskflow/server/workers.py"),
-    # Django's server-binding cursor class, which tasks.sql puts in a CursorWrapper for the list.
+    # Django's server-binding cursor class, which tasks.sql puts in a CursorWrapper for every statement.
     ("postgresql.base.ServerBindingCursor", server_binding_cursor, type, "tasks/sql.py"),
     # The logging HOWTO's switch for the caller lookup; None once tasks.logs is imported.
     ("logging._srcfile", lambda: (__import__("tasks.logs"), __import__("logging")._srcfile)[1], type(None), "tasks/logs.py"),

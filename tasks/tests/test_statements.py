@@ -196,3 +196,14 @@ def test_a_repeated_unchanged_list_sends_one_statement_and_a_changed_one_two(api
 
     # The owner's version; after a change, the version, then the rows (tasks.list_bodies).
     assert (unchanged, changed) == (["SELECT"], ["SELECT", "SELECT"])
+
+
+def test_the_change_feed_is_planned_for_its_values_never_prepared(api):
+    open_task()
+    for _ in range(connection.connection.prepare_threshold + 2):
+        assert api.get("/api/user_a/changes").status_code == 200
+
+    # A generic plan of "change_seq > $since" reads the owner's whole history (tasks.sql.cursor).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%UNION ALL%%'")
+        assert cursor.fetchone() == (0,)
