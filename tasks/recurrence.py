@@ -44,7 +44,7 @@ def _completion_sql(toggle: bool, columns: tuple[str, ...] = (), touch: bool = F
         differs = "TRUE" if touch else " OR ".join(f"t.{name} IS DISTINCT FROM %(c_{name})s" for name in columns)
         value, writes = "TRUE", f"(NOT old.was_completed{f' OR {differs}' if differs else ''})"
     # SET expressions read the row before this UPDATE, RETURNING the row after it.
-    new_pattern = "CAST(%(c_recurrence_pattern)s AS text)" if "recurrence_pattern" in columns else "t.recurrence_pattern"
+    new_pattern = "CAST(%(c_recurrence_pattern)s AS varchar)" if "recurrence_pattern" in columns else "t.recurrence_pattern"
     # The task as it stands, when nothing is written; the toggle always writes.
     shown = "" if toggle else f"{task_columns('x')}, "
     return (

@@ -80,16 +80,25 @@ def bind_on_server(wrapper: CursorWrapper) -> None:
     wrapper.cursor = ServerBindingCursor(raw.connection)
 
 
+def bound_on_server(params: Params) -> bool:
+    """Positional parameters only: each %s is its own $n, typed by the one place it is
+    used. A named one may be used twice, and the server deduces a type per use: a None
+    set as a varchar column and tested as text is "inconsistent types deduced for
+    parameter" (the fuzzer's PATCH with `recurrence_pattern: null`, tasks.recurrence).
+    Statements with named parameters are bound on the client, as Django binds them."""
+    return not isinstance(params, dict)
+
+
 def execute(sql: str, params: Params = None) -> int:
     """Run one statement; its row count (rows written, or selected by a SELECT)."""
-    with cursor() as c:
+    with cursor(prepared=bound_on_server(params)) as c:
         c.execute(sql, params)
         return c.rowcount
 
 
 def execute_one(sql: str, params: Params = None) -> tuple[Any, ...] | None:
     """Run one statement that returns rows; its first row, or None."""
-    with cursor() as c:
+    with cursor(prepared=bound_on_server(params)) as c:
         c.execute(sql, params)
         return c.fetchone()
 
@@ -97,7 +106,7 @@ def execute_one(sql: str, params: Params = None) -> tuple[Any, ...] | None:
 def execute_all(sql: str, params: Params = None, many_rows: bool = False,
                 prepared: bool = True) -> list[tuple[Any, ...]]:
     """Run one statement; all its rows."""
-    with cursor(many_rows, prepared) as c:
+    with cursor(many_rows, prepared and bound_on_server(params)) as c:
         c.execute(sql, params)
         return c.fetchall()
 
