@@ -24,7 +24,9 @@ THROTTLED = {429: OpenApiResponse(Error, "Too many attempts from this address or
                                          "Retry-After seconds")}
 LOCATION = OpenApiParameter("Location", str, OpenApiParameter.HEADER, response=[302],
                             description="Where the browser goes next")
-CODE = OpenApiParameter("code", {"type": "string", "minLength": 1, "maxLength": CALLBACK_LIMITS["code"]}, required=True,
+# No NUL either (callback_query answers it 422), stated like the list's query parameters.
+CODE = OpenApiParameter("code", {"type": "string", "minLength": 1, "maxLength": CALLBACK_LIMITS["code"],
+                                 "pattern": "^[^\\x00]*$"}, required=True,
                         description="The provider's authorization code")
 NOT_CONFIGURED = {503: OpenApiResponse(Error, "<Provider> OAuth is not configured (no client id/secret), or the "
                                               "database is unavailable")}
