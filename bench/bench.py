@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -277,6 +279,25 @@ def main(argv: list[str]) -> int:
             server.stop()
         admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         admin_sql(f'DROP DATABASE IF EXISTS "{db_name}_base" WITH (FORCE)')
+
+
+@contextmanager
+def seeded_app(db_name: str, run_dir: Path, database_settings: dict[str, str] | None = None) -> Iterator[tuple[str, Server]]:
+    """For the one-server tools (bench/flames.py, bench/statements.py): a database of
+    their own, seeded as bench/run seeds it (`database_settings` set on it with ALTER
+    DATABASE, before any session), the Procfile server on it; both removed afterwards."""
+    env = platform_env(f"{ADMIN_URL}/{db_name}", SECRET, LOG_LEVEL="WARNING")
+    try:
+        print(f"== load average at the start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+        db_url = prepare_database(db_name, env)
+        for name, value in (database_settings or {}).items():
+            admin_sql(f'ALTER DATABASE "{db_name}" SET {name} = \'{value}\'')
+        yield db_url, start_server("app", "taskflow.wsgi", env, run_dir)
+        print(f"== load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    finally:
+        for server in STARTED:
+            server.stop()
+        admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 def checkout(ref: str, run_dir: Path) -> Path:

@@ -30,12 +30,7 @@ def main(argv: list[str]) -> int:
     run_dir = harness.OUT / f"flames-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     run_dir.mkdir(parents=True, exist_ok=True)
     OUT.mkdir(exist_ok=True)
-    db_name = f"taskflow_flames_{os.getpid()}"
-    env = harness.platform_env(f"{harness.ADMIN_URL}/{db_name}", harness.SECRET, LOG_LEVEL="WARNING")
-    try:
-        print(f"== load average at the start: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-        db_url = harness.prepare_database(db_name, env)
-        app = harness.start_server("app", "taskflow.wsgi", env, run_dir)
+    with harness.seeded_app(f"taskflow_flames_{os.getpid()}", run_dir) as (db_url, app):
         driver = harness.Bench(argparse.Namespace(duration=args.seconds, warmup=2), db_url, run_dir, app, app)
         for name in args.only.split(","):
             svg = OUT / f"{name}.{'txt' if args.raw else 'svg'}"
@@ -52,13 +47,7 @@ def main(argv: list[str]) -> int:
             if name in harness.WRITES and name != "create":
                 harness.remove_bench_tasks(db_url)
             print(f"  {name}: {result['rps']:.0f} req/s, p95 {result['p95_ms']:.0f} ms -> {svg.relative_to(harness.ROOT)}")
-        print(f"== load average at the end: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-        return 0
-    finally:
-        for server in harness.STARTED:
-            server.stop()
-        harness.admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -50,13 +50,9 @@ def main(argv: list[str]) -> int:
     log = server_log()
     run_dir = harness.OUT / f"statements-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    db_name = f"taskflow_statements_{os.getpid()}"
-    env = harness.platform_env(f"{harness.ADMIN_URL}/{db_name}", harness.SECRET, LOG_LEVEL="WARNING")
     rows = []
-    try:
-        db_url = harness.prepare_database(db_name, env)
-        harness.admin_sql(f'ALTER DATABASE "{db_name}" SET log_statement = \'all\'')
-        app = harness.start_server("app", "taskflow.wsgi", env, run_dir)
+    with harness.seeded_app(f"taskflow_statements_{os.getpid()}", run_dir, {"log_statement": "all"}) as (db_url, app):
+        db_name = db_url.rsplit("/", 1)[1]
         driver = harness.Bench(argparse.Namespace(duration=args.seconds, warmup=1), db_url, run_dir, app, app)
         for name in args.only.split(","):
             pool = 5000 if name in harness.DELETE_SHARE else 0
@@ -72,15 +68,10 @@ def main(argv: list[str]) -> int:
             rows.append(f"| {name} | {requests} | {per_request:.2f} | {words} | {result['non2xx']} |")
             if name in harness.WRITES and name != "create":
                 harness.remove_bench_tasks(db_url)
-        print("| scenario | requests | statements per request | by first word | non-2xx |")
-        print("|---|---:|---:|---|---:|")
-        print("\n".join(rows))
-        return 0
-    finally:
-        for server in harness.STARTED:
-            server.stop()
-        harness.admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-
+    print("| scenario | requests | statements per request | by first word | non-2xx |")
+    print("|---|---:|---:|---|---:|")
+    print("\n".join(rows))
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
