@@ -20,6 +20,7 @@ models, and rebuilding them was 13 % of a GET's statement path (issue 21, bench/
 """
 import datetime
 import functools
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -80,34 +81,59 @@ def bind_on_server(wrapper: CursorWrapper) -> None:
     wrapper.cursor = ServerBindingCursor(raw.connection)
 
 
-def bound_on_server(params: Params) -> bool:
-    """Positional parameters only: each %s is its own $n, typed by the one place it is
-    used. A named one may be used twice, and the server deduces a type per use: a None
-    set as a varchar column and tested as text is "inconsistent types deduced for
-    parameter" (the fuzzer's PATCH with `recurrence_pattern: null`, tasks.recurrence).
-    Statements with named parameters are bound on the client, as Django binds them."""
-    return not isinstance(params, dict)
+# `%%` is a literal percent sign; a named parameter is `%(name)s`.
+_NAMED_OR_PERCENT = re.compile(r"%%|%\((\w+)\)s")
+
+
+@functools.lru_cache(maxsize=512)
+def positional_sql(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`sql` with each `%(name)s` occurrence its own `%s`, and the names in that order."""
+    names: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        if match[1] is None:
+            return "%%"
+        names.append(match[1])
+        return "%s"
+
+    return _NAMED_OR_PERCENT.sub(placeholder, sql), tuple(names)
+
+
+def positional(sql: str, params: Params) -> tuple[str, Params]:
+    """Named parameters as positional ones, one per occurrence. Bound on the server, a
+    named parameter used twice would be one $n whose type the server deduces from both
+    places: a None set as a varchar column and tested as text is "inconsistent types
+    deduced for parameter" (the fuzzer's PATCH with `recurrence_pattern: null`,
+    tasks.recurrence). One $n per place is typed by that place alone, as client binding
+    types each inlined value, so statements with named parameters (the completion, the
+    tag writes) are prepared like the rest: `/complete` 740 -> 1,059 req/s bound on the
+    server (bench/RESULTS.md, 2026-12-03, run 5). psycopg has no such conversion (its
+    named placeholders become one $n per name)."""
+    if not isinstance(params, dict):
+        return sql, params
+    text, names = positional_sql(sql)
+    return text, [params[name] for name in names]
 
 
 def execute(sql: str, params: Params = None) -> int:
     """Run one statement; its row count (rows written, or selected by a SELECT)."""
-    with cursor(prepared=bound_on_server(params)) as c:
-        c.execute(sql, params)
+    with cursor() as c:
+        c.execute(*positional(sql, params))
         return c.rowcount
 
 
 def execute_one(sql: str, params: Params = None) -> tuple[Any, ...] | None:
     """Run one statement that returns rows; its first row, or None."""
-    with cursor(prepared=bound_on_server(params)) as c:
-        c.execute(sql, params)
+    with cursor() as c:
+        c.execute(*positional(sql, params))
         return c.fetchone()
 
 
 def execute_all(sql: str, params: Params = None, many_rows: bool = False,
                 prepared: bool = True) -> list[tuple[Any, ...]]:
     """Run one statement; all its rows."""
-    with cursor(many_rows, prepared and bound_on_server(params)) as c:
-        c.execute(sql, params)
+    with cursor(many_rows, prepared) as c:
+        c.execute(*positional(sql, params))
         return c.fetchall()
 
 

@@ -133,6 +133,26 @@ def test_route_sends_one_statement(api, sent, make, method, path, body, status, 
     assert Task.objects.filter(user_id="user_a").count() == (2 if recurs else int(method not in ("delete",)))
 
 
+@pytest.mark.parametrize(("make", "method", "path", "body"),
+                         [pytest.param(*case[1:5], id=case[0]) for case in ROUTES])
+def test_route_statement_is_prepared_once_per_connection(api, sent, make, method, path, body):
+    # Named parameters included (the completion): tasks.sql.positional. The statement's
+    # answer may change on repetition (a deleted task, a toggled one); its text does not.
+    task = make() if make else None
+    url = "/api/user_a/tasks" + path.format(id=task and task.pk)
+    connection.ensure_connection()
+    # One more than the threshold: a list's first request reads rows, the rest only the
+    # owner's version (tasks.list_bodies).
+    for _ in range(connection.connection.prepare_threshold + 2):
+        getattr(api, method)(url, body, format="json")
+
+    with sent() as wire:
+        getattr(api, method)(url, body, format="json")
+
+    assert "\tParse\t" not in wire.trace
+    assert re.search(r'\tBind\t "" "_pg3_\d+"', wire.trace), wire.trace
+
+
 @pytest.mark.parametrize("header", ["", "Bearer not-a-jwt", "Basic abc"])
 def test_refused_authentication_sends_nothing(client, sent, header):
     with sent() as wire:
