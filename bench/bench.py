@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,9 +23,10 @@ from options import parse_args  # bench/ is on sys.path when run as bench/bench.
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.append(str(ROOT))  # after bench/: `bench` stays this script for report.py
-from launch import free_port, platform_env, procfile_command, stop_group  # noqa: E402
+from launch import platform_env, procfile_command  # noqa: E402
 from luadata import (LOGIN_ACCOUNTS, LOGIN_PASSWORD, SECRET, USERS, delete_pool,  # noqa: E402,F401  # re-exported
                      remove_bench_tasks, write_data)
+from servers import STARTED, Server, checkout, settle, start_server  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
@@ -38,117 +38,6 @@ RATIO_TARGETS = {"get_one": 0.5, "patch": 0.35, "create": 0.35, "complete": 0.35
 # Scenarios that replay what a client stored: each user's list ETag / last sync token.
 NEEDS_VERSIONS = {"list_revalidate", "changes"}
 CONNECTIONS = {"login": 4}
-
-
-@dataclass
-class Server:
-    name: str
-    url: str
-    process: subprocess.Popen
-    log: Path
-    db_url: str = ""
-    rss_samples: list[dict[str, int]] = field(default_factory=list)
-
-    def worker_pids(self) -> list[int]:
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.gunicorn_pid():
-                pids.append(int(stat.parent.name))
-        return sorted(pids)
-
-    def gunicorn_pid(self) -> int:
-        # `bash -c` execs a single command, so the process we started is gunicorn's master.
-        return self.process.pid
-
-    def sample_rss(self, label: str) -> dict[str, int]:
-        """Peak (VmHWM) and current RSS in KiB per worker, from /proc."""
-        sample: dict[str, Any] = {"label": label, "workers": {}}
-        for pid in self.worker_pids():
-            status = _proc_status(pid)
-            sample["workers"][pid] = {"hwm_kib": status.get("VmHWM", 0), "rss_kib": status.get("VmRSS", 0)}
-        sample["master_rss_kib"] = _proc_status(self.gunicorn_pid()).get("VmRSS", 0)
-        self.rss_samples.append(sample)
-        return sample
-
-    def stop(self) -> None:
-        stop_group(self.process, timeout=25)
-
-    def log_problems(self) -> dict[str, int]:
-        text = self.log.read_text(errors="replace")
-        return {
-            "worker_timeouts": len(re.findall(r"WORKER TIMEOUT", text)),
-            "worker_boots": len(re.findall(r"Booting worker", text)),
-            "worker_exits": len(re.findall(r"Worker \(pid:\d+\) (?:exited|was sent)", text)),
-            "tracebacks": text.count("Traceback"),
-        }
-
-
-def _proc_status(pid: int) -> dict[str, int]:
-    try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
-    except OSError:
-        return {}
-    return {k: int(v.split()[0]) for k, _, v in (line.partition(":") for line in lines) if v.strip().endswith("kB")}
-
-
-def admin_sql(statement: str) -> None:
-    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
-        conn.execute(statement)
-
-
-# The reference: a trivial DRF view (bench/reference) on plain gunicorn gthread, 3 workers
-# x 8 threads, as issue 21 defines the ceiling of any DRF endpoint on this machine; not
-# the Procfile's server, so that a change to ours moves the app's figures, not the yardstick.
-REFERENCE_COMMAND = ("python -m gunicorn bench.reference.wsgi --worker-class gthread --workers 3 --threads 8 "
-                     "--bind 127.0.0.1:$PORT")
-
-
-def start_server(name: str, wsgi: str, env: dict[str, str], run_dir: Path, root: Path = ROOT) -> Server:
-    command = REFERENCE_COMMAND if wsgi == "bench.reference.wsgi" else procfile_command("web", root / "Procfile")
-    port = free_port()
-    log = run_dir / f"gunicorn-{name}.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(["bash", "-c", command], cwd=root, env={**env, "PORT": str(port)},
-                                   stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(name, f"http://127.0.0.1:{port}", process, log, env.get("DATABASE_URL", ""))
-    STARTED.append(server)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{name} did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-    return server
-
-
-STARTED: list[Server] = []
-
-
-def settle(servers: list[Server], quiet_seconds: float = 3.0) -> None:
-    """Wait until every server answers HTTP and its workers have booted, then a little
-    more: a server accepts connections as soon as its master listens, while its workers
-    are still importing Django, and the first reference run then shared the CPU with
-    three booting workers (once 955 req/s against ~3,400 for the rest of the run)."""
-    import requests
-
-    for server in servers:
-        path = "/bench/reference" if server.name == "ref" else "/health"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(server.url + path, headers={"X-Forwarded-Proto": "https"}, timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-    time.sleep(quiet_seconds)
 
 
 # --- wrk --------------------------------------------------------------------------------------
@@ -182,7 +71,7 @@ class Bench:
     run_dir: Path
     app: Server
     ref: Server
-    base: Server | None = None  # --against: the same scenarios on another git ref's tree
+    base: Server | None = None  # --against(-web): the same scenarios on another tree or server
     results: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self, server: Server, scenario: str, connections: int, seconds: float, paced: bool = False,
@@ -220,6 +109,11 @@ class Bench:
         server.sample_rss(f"{name}@{connections}")
 
     ref_rps: float = 3000.0
+
+
+def admin_sql(statement: str) -> None:
+    with psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True) as conn:
+        conn.execute(statement)
 
 
 def prepare_database(name: str, env: dict[str, str], root: Path = ROOT) -> str:
@@ -260,12 +154,12 @@ def main(argv: list[str]) -> int:
         app = start_server("app", "taskflow.wsgi", env, run_dir)
         ref = start_server("ref", "bench.reference.wsgi", env, run_dir)
         base = None
-        if args.against:
-            tree = checkout(args.against, run_dir)
-            print(f"== --against {args.against}: its tree in {tree}, database {db_name}_base")
+        if args.against or args.against_web:
+            tree = checkout(args.against, run_dir) if args.against else ROOT
+            print(f"== {args.against_label} {args.against or args.against_web}: tree {tree}, database {db_name}_base")
             base_env = platform_env(f"{ADMIN_URL}/{db_name}_base", SECRET, LOG_LEVEL="WARNING", **extra)
             prepare_database(f"{db_name}_base", base_env, tree)
-            base = start_server("base", "taskflow.wsgi", base_env, run_dir, tree)
+            base = start_server("base", "taskflow.wsgi", base_env, run_dir, tree, command=args.against_web)
         settle([s for s in (app, ref, base) if s])
         bench = Bench(args, db_url, run_dir, app, ref, base)
         run_all(bench)
@@ -298,16 +192,6 @@ def seeded_app(db_name: str, run_dir: Path, database_settings: dict[str, str] | 
         for server in STARTED:
             server.stop()
         admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-
-
-def checkout(ref: str, run_dir: Path) -> Path:
-    """The tree of a git ref (`main`, a commit), unpacked beside this run's output; it runs
-    with this tree's venv, so its requirements must be a subset of ours."""
-    tree = run_dir / "against"
-    tree.mkdir()
-    archive = subprocess.run(["git", "archive", "--format=tar", ref], cwd=ROOT, capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
-    return tree
 
 
 def run_all(bench: Bench) -> None:

@@ -26,7 +26,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="A/B in this run: also start GIT_REF's tree (e.g. main) from its Procfile, on a "
                              "database of its own, and run every 100-connection scenario against it right after "
                              "this tree's, each after a reference run of its own.")
+    parser.add_argument("--against-web", metavar="COMMAND", default="",
+                        help="A/B in this run, as --against does, but of this tree started with COMMAND instead of "
+                             "its Procfile's web: line (bind 127.0.0.1:$PORT), e.g. gunicorn's gthread worker.")
     args = parser.parse_args(argv)
+    if args.against and args.against_web:
+        parser.error("--against and --against-web each start the one other server: give one")
+    args.against_label = args.against or "--against-web"
     if args.quick:
         args.duration, args.warmup, args.repeat = 2, 0, 1
         args.no_scaling = args.no_open = True

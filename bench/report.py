@@ -143,8 +143,8 @@ def finish(bench: Bench, problems: dict[str, dict[str, int]], stamp: str, run_di
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print("\n" + markdown + "\n")
     if bench.base:
-        markdown += "\n\n" + ab_table(every_row, bench.args.against)
-        print(ab_table(every_row, bench.args.against) + "\n")
+        markdown += "\n\n" + ab_table(every_row, bench.args.against_label)
+        print(ab_table(every_row, bench.args.against_label) + "\n")
     print(f"load average at the end (1, 5, 15 min): {load}")
     for name, values in rss.items():
         workers = ", ".join(f"{v} MiB" for v in values["peak_per_worker_mib"].values())

@@ -1,3 +1,4 @@
-"""The benchmark's reference: TaskFlow's settings, middleware and gunicorn start, serving
-one trivial DRF view (no auth, no database): the ceiling for any DRF endpoint here.
-Selected only by bench/run (`bench.reference.wsgi`); the production URLconf is untouched."""
+"""The benchmark's reference: one trivial DRF view (no middleware, auth or database) on
+plain gunicorn gthread 3 x 8, TaskFlow's settings otherwise: the ceiling for any DRF
+endpoint here. Selected only by bench/run (`bench.reference.wsgi`); the production
+URLconf is untouched."""
