@@ -137,12 +137,18 @@ def platform_env(database_url: str, **overrides: str) -> dict[str, str]:
     return launch.platform_env(database_url, PRODUCTION_SECRET, **{**defaults, **overrides})
 
 
+def web_command() -> str:
+    """The Procfile's web: line, or TEST_WEB_COMMAND: the same tests against another server
+    (bench/RESULTS.md, 2026-12-04: the slow-client bound on gthread)."""
+    return os.environ.get("TEST_WEB_COMMAND") or procfile_command("web")
+
+
 def start_web(env: dict[str, str], tmp_dir: Path, wait_ready: bool = True) -> WebServer:
     port = free_port()
     env = {**env, "PORT": str(port)}
     log = tmp_dir / f"gunicorn-{port}.log"
     with log.open("w") as log_file:
-        process = subprocess.Popen(["bash", "-c", procfile_command("web")], cwd=ROOT, env=env,
+        process = subprocess.Popen(["bash", "-c", web_command()], cwd=ROOT, env=env,
                                    stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
     server = WebServer(f"http://127.0.0.1:{port}", process, log)
     deadline = time.monotonic() + 90  # a loaded 2-core CI machine boots workers slowly
