@@ -49,8 +49,13 @@ def whole_number(name: str, default: int) -> int:
 
 
 def default_workers() -> int:
-    # Cores this process may run on (a container's limit, not the host's count).
-    return max(2, len(os.sched_getaffinity(0)) + 1)
+    """One worker per core this process may run on (a container's limit, not the host's
+    count), at least 2. A gevent worker never blocks on a wait, so the "+1" of a
+    blocking worker only adds a process that competes for the same cores and keeps its
+    own copy of every kept list body: on 2 cores shared with PostgreSQL, 2 workers
+    against 3 served get +5 %, the list +37 % (p95 135-263 ms against 484-546), the mix
+    +12 % (bench/RESULTS.md, 2026-12-04, run 5)."""
+    return max(2, len(os.sched_getaffinity(0)))
 
 
 workers = whole_number("WEB_CONCURRENCY", default_workers())
