@@ -23,9 +23,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench.py's own imports
 sys.path.append(str(Path(__file__).resolve().parents[1]))  # launch.py
-from launch import platform_env, procfile_command  # noqa: E402
+from launch import platform_env  # noqa: E402
 from luadata import SECRET, write_data  # noqa: E402
-from servers import REFERENCE_COMMAND, ROOT, settle, start_server  # noqa: E402
+from servers import ROOT, settle, start_server  # noqa: E402
 
 CONNECTIONS, WARM_SECONDS = 100, 5
 DATABASE_STATS = "SELECT tup_returned, xact_commit FROM pg_stat_database WHERE datname = current_database()"
@@ -45,6 +45,11 @@ def cpu_ticks() -> dict[int, tuple[str, int, int]]:
     return ticks
 
 
+def machine_ticks() -> int:
+    """CPU ticks of the whole machine, all CPUs (user .. softirq of /proc/stat's first line)."""
+    return sum(map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]))
+
+
 def database_stats(url: str) -> tuple[int, int]:
     time.sleep(2)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -53,12 +58,13 @@ def database_stats(url: str) -> tuple[int, int]:
 
 def main(argv: list[str]) -> int:
     scenario, seconds = argv[0], int(argv[1]) if len(argv) > 1 else 8
-    command = argv[2] if len(argv) > 2 else REFERENCE_COMMAND if scenario == "ref" else procfile_command("web")
+    command = argv[2] if len(argv) > 2 else ""  # "": start_server's own choice (reference or Procfile)
     db_url = os.environ["DATABASE_URL"]
     run_dir = ROOT / "bench" / "out" / f"cpu-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
     run_dir.mkdir(parents=True, exist_ok=True)
     wsgi = "bench.reference.wsgi" if scenario == "ref" else "taskflow.wsgi"
-    server = start_server("ref" if scenario == "ref" else "app", wsgi, platform_env(db_url, SECRET, LOG_LEVEL="WARNING"), run_dir, command=command)
+    server = start_server("ref" if scenario == "ref" else "app", wsgi, platform_env(db_url, SECRET, LOG_LEVEL="WARNING"),
+                          run_dir, command=command)
     try:
         settle([server])
         data = run_dir / "data.lua"
@@ -67,9 +73,9 @@ def main(argv: list[str]) -> int:
                "--", scenario, str(data), "2", str(CONNECTIONS // 2)]
         subprocess.run(wrk[:3] + [f"-d{WARM_SECONDS}s"] + wrk[3:], cwd=ROOT, capture_output=True, check=True)
         rows_before, ticks_before = database_stats(db_url), cpu_ticks()
-        machine_before = sum(map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]))
+        machine_before = machine_ticks()
         done = subprocess.run(wrk[:3] + [f"-d{seconds}s"] + wrk[3:], cwd=ROOT, capture_output=True, text=True, check=True)
-        machine = sum(map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8])) - machine_before
+        machine = machine_ticks() - machine_before
         ticks_after, rows_after = cpu_ticks(), database_stats(db_url)
     finally:
         server.stop()
