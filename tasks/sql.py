@@ -6,7 +6,8 @@ connection_created, on the connection being made).
   (`table(Task)`): no table name is ever a literal in SQL.
 - `cursor()` hands out Django's cursor of the default database; `execute()`,
   `execute_one()` and `execute_all()` run one statement and answer its row count, its
-  one row (or None), or all its rows. `many_rows=True` parses timestamps with
+  one row (or None), or all its rows; the first two on the connection's kept cursor
+  (tasks.database.backend: no cursor made per statement). `many_rows=True` parses timestamps with
   psycopg's C loader (a list of 1,000 tasks holds 2,000 of them).
 - How a task is shown is rendered by the database, in the one SELECT list every route,
   the admin and the commands read a task through (`task_columns`): moments (due_date,
@@ -117,16 +118,16 @@ def positional(sql: str, params: Params) -> tuple[str, Params]:
 
 def execute(sql: str, params: Params = None) -> int:
     """Run one statement; its row count (rows written, or selected by a SELECT)."""
-    with cursor() as c:
-        c.execute(*positional(sql, params))
-        return c.rowcount
+    c = connection.statement_cursor()
+    c.execute(*positional(sql, params))
+    return c.rowcount
 
 
 def execute_one(sql: str, params: Params = None) -> tuple[Any, ...] | None:
     """Run one statement that returns rows; its first row, or None."""
-    with cursor() as c:
-        c.execute(*positional(sql, params))
-        return c.fetchone()
+    c = connection.statement_cursor()
+    c.execute(*positional(sql, params))
+    return c.fetchone()
 
 
 def execute_all(sql: str, params: Params = None, many_rows: bool = False,

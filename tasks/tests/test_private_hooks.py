@@ -65,6 +65,7 @@ SIGNATURES = [
     ("django.db.backends.postgresql.base:DatabaseWrapper._commit", "(self)", "tasks/database/backend/base.py"),
     ("django.db.backends.postgresql.base:DatabaseWrapper._rollback", "(self)", "tasks/database/backend/base.py"),
     ("django.db.backends.postgresql.base:DatabaseWrapper.get_new_connection", "(self, conn_params)", "tasks/database/backend/base.py"),
+    ("django.db.backends.base.base:BaseDatabaseWrapper._prepare_cursor", "(self, cursor)", "tasks/database/backend/base.py"),
 ]
 
 

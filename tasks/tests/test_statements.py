@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+import psycopg
 from psycopg import pq
 
 from tasks.models import Task
@@ -151,6 +152,43 @@ def test_route_statement_is_prepared_once_per_connection(api, sent, make, method
 
     assert "\tParse\t" not in wire.trace
     assert re.search(r'\tBind\t "" "_pg3_\d+"', wire.trace), wire.trace
+
+
+ONE_ROW_ROUTES = [case for case in ROUTES if case[0] in {"get", "create", "patch-title", "delete"}]
+
+
+@pytest.mark.parametrize(("make", "method", "path", "body"),
+                         [pytest.param(*case[1:5], id=case[0]) for case in ONE_ROW_ROUTES])
+def test_one_row_route_runs_on_the_connections_kept_cursor(api, monkeypatch, make, method, path, body):
+    # The connection's kept cursor exists after its first statement (tasks.database.backend).
+    api.get("/api/user_a/tasks/1")
+    kept = connection.connection.taskflow_statement_cursor
+    made: list[type] = []
+    make_cursor = psycopg.Cursor.__init__
+    monkeypatch.setattr(psycopg.Cursor, "__init__", lambda self, *a, **k: made.append(type(self)) or make_cursor(self, *a, **k))
+    task = make() if make else None
+    made.clear()
+
+    getattr(api, method)("/api/user_a/tasks" + path.format(id=task and task.pk), body, format="json")
+
+    assert made == []
+    assert connection.connection.taskflow_statement_cursor is kept and not kept.closed
+
+
+def test_behind_a_transaction_pooler_the_kept_cursor_binds_on_the_client(api, sent, monkeypatch):
+    # settings.DB_POOLER=transaction gives connections no prepare_threshold: nothing prepared.
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    monkeypatch.delattr(connection.connection, "taskflow_statement_cursor", raising=False)
+    task = open_task()
+    for _ in range(6):
+        api.get(f"/api/user_a/tasks/{task.pk}")
+
+    with sent() as wire:
+        assert api.get(f"/api/user_a/tasks/{task.pk}").status_code == 200
+
+    assert isinstance(connection.connection.taskflow_statement_cursor, psycopg.ClientCursor)
+    assert wire == ["SELECT"] and "_pg3_" not in wire.trace
 
 
 @pytest.mark.parametrize("header", ["", "Bearer not-a-jwt", "Basic abc"])

@@ -14,17 +14,26 @@ with two bounds Django does not give:
   saturated. The pool keeps reconnecting in its background; the first request that finds
   a connection idle is the probe that ends the outage.
 
+tasks.sql's one-row statements run on one server-binding psycopg cursor per physical
+connection (`statement_cursor`), made at its first statement and kept with it across the
+pool's checkouts, instead of a client cursor made, swapped for a server-binding one and
+closed per statement: tasks.sql.execute_one 127 -> 87 µs of CPU in-process, a whole GET
+1.81 -> 1.70 million instructions, a PATCH 2.73 -> 2.64, a POST 2.77 -> 2.65 (issue 21,
+bench/RESULTS.md, "2026-12-04, later").
+
 And a statement that psycopg runs prepared (tasks.sql binds on the server) keeps no text
 of its own for Django's query log (psycopg drops it once the statement is prepared):
 last_executed_query falls back to the statement as it was given, placeholders and all,
 rather than logging None (DEBUG's SQL log, CaptureQueriesContext).
 
-`_commit`/`_rollback`/`get_new_connection` are Django's own seams (private to it: listed in
+`_commit`/`_rollback`/`get_new_connection`/`_prepare_cursor` are Django's own seams (private to it: listed in
 tasks/tests/test_private_hooks.py); psycopg has no timeout of its own for a commit."""
 from typing import Any
 
 import psycopg
+from psycopg.pq import Format
 from django.db.backends.postgresql import base, operations
+from django.db.backends.utils import CursorWrapper
 
 from tasks.database.deadlines import client_deadline
 from tasks.database.outages import database_outage
@@ -43,6 +52,28 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if pool is not None and database_outage.down and not pool.get_stats().get("pool_available"):
             raise psycopg.OperationalError("no database connection while the database is unavailable")
         return super().get_new_connection(conn_params)
+
+    def statement_cursor(self) -> CursorWrapper:
+        """The connection's kept cursor, wrapped as Django wraps a new one
+        (its execute_wrappers and error mapping; the query log when queries are logged),
+        opening a connection if necessary as `cursor()` does. Only for a statement whose
+        rows are read before the next statement runs: the next execute replaces them.
+        Never closed by its caller; it lives as long as the psycopg connection. It binds
+        on the server, so that psycopg prepares its statements (tasks.sql.bind_on_server),
+        except behind a transaction pooler (no prepare_threshold), where it is Django's
+        client-binding cursor as before; made as Django's create_cursor makes one, its
+        timezone check included."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            raw = self.connection
+            kept = getattr(raw, "taskflow_statement_cursor", None)
+            if kept is None or kept.closed:
+                factory = raw.cursor_factory if raw.prepare_threshold is None else base.ServerBindingCursor
+                kept = raw.taskflow_statement_cursor = factory(raw)
+                if self.timezone != raw.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT).timezone:
+                    base.register_tzloader(self.timezone, kept)
+            return self._prepare_cursor(kept)
 
     def _commit(self) -> Any:
         with client_deadline(self):
