@@ -196,7 +196,7 @@ def seeded_app(db_name: str, run_dir: Path, database_settings: dict[str, str] | 
 
 def run_all(bench: Bench) -> None:
     args = bench.args
-    names = (args.only or "get_one,list,list_filtered,list_revalidate,changes,create,delete,patch,complete,mix").split(",")
+    names = (args.only or "ref_row,get_one,list,list_filtered,list_revalidate,changes,create,delete,patch,complete,mix").split(",")
     for repeat in range(args.repeat):
         print(f"== 100 connections, run {repeat + 1} of {args.repeat}")
         for name in names:
@@ -204,8 +204,10 @@ def run_all(bench: Bench) -> None:
             # ratio taken against that one, keeps other people's load out of the ratios.
             bench.scenario(bench.ref, "ref", 100, repeat, pair=name)
             bench.ref_rps = bench.results[-1]["rps"]
-            bench.scenario(bench.app, name, CONNECTIONS.get(name, 100), repeat, pair=name)
-            if bench.base:  # A/B in the same run: its own reference run right before it too
+            # ref_row is the reference server's own (bench/reference/urls.py): no tree to compare.
+            server = bench.ref if name == "ref_row" else bench.app
+            bench.scenario(server, name, CONNECTIONS.get(name, 100), repeat, pair=name)
+            if bench.base and server is bench.app:  # A/B in the same run: its own reference run right before it too
                 bench.scenario(bench.ref, "ref", 100, repeat, pair=f"{name}@base")
                 bench.ref_rps = bench.results[-1]["rps"]
                 bench.scenario(bench.base, name, CONNECTIONS.get(name, 100), repeat, pair=f"{name}@base")

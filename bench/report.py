@@ -8,7 +8,7 @@ from typing import Any
 
 from bench import OUT, RATIO_TARGETS, ROOT, Bench
 
-ORDER = ["ref", "get_one", "list", "list_filtered", "list_revalidate", "changes", "create", "create_key", "delete", "patch", "complete", "mix", "login"]
+ORDER = ["ref", "ref_row", "get_one", "list", "list_filtered", "list_revalidate", "changes", "create", "create_key", "delete", "patch", "complete", "mix", "login"]
 
 
 def median(values: list[float]) -> float:

@@ -38,6 +38,10 @@ local handlers = {}
 function handlers.ref()
   return wrk.format("GET", "/bench/reference", hget[math.random(n_users)])
 end
+function handlers.ref_row()  -- the reference server's one-row view (bench/reference/urls.py)
+  local u = math.random(n_users)
+  return wrk.format("GET", "/bench/reference" .. task_path(u), hget[u])
+end
 function handlers.get_one()
   local u = math.random(n_users)
   return wrk.format("GET", task_path(u), hget[u])
