@@ -4,6 +4,9 @@
 
     ... -m bench.ladder --instructions [--only get]   # callgrind instructions instead (slow, load-independent)
 
+    ... --pooled [--rungs 6]   # connections from a pool of one, checked out per request as the
+                               # web process does; --rungs: only these rungs (6: the real route)
+
 DB must be seeded (`manage.py seed_demo --users 100 --tasks 1000`). Every rung of every
 route is called through WSGI like gunicorn would, in interleaved rounds (each round runs
 each rung once, so a change in the machine's load hits every rung alike); the figure is
@@ -29,6 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 SECRET = "bench-better-auth-secret-0123456789abcdef"
 USER, CREATE_USER = "demo-user-0005", "demo-user-0006"
+POOLED = "--pooled" in sys.argv  # read before Django's settings are: bench/ladder/settings.py
+os.environ["LADDER_POOLED"] = "1" if POOLED else ""
 os.environ.update({"ENVIRONMENT": "production", "EMAIL_URL": "smtp://127.0.0.1:9", "DJANGO_SECRET_KEY": "x" * 50, "BETTER_AUTH_SECRET": SECRET,
                    "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "INFO", "DJANGO_SETTINGS_MODULE": "bench.ladder.settings"})
 
@@ -100,20 +105,21 @@ def instructions(route: str, rung: int, n: int) -> float:
     for count in (n, 3 * n):
         with tempfile.NamedTemporaryFile(suffix=".callgrind") as out:
             subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", sys.executable,
-                            "-m", "bench.ladder", "--batch", route, str(rung), str(count)],
+                            "-m", "bench.ladder", "--batch", route, str(rung), str(count), *(["--pooled"] if POOLED else [])],
                            check=True, capture_output=True, cwd=Path(__file__).resolve().parents[2])
             summary = next(line for line in Path(out.name).read_text().splitlines() if line.startswith("summary:"))
             totals.append(int(summary.split()[1]))
     return (totals[1] - totals[0]) / (2 * n)
 
 
-def print_instructions(routes: list[str]) -> None:
+def print_instructions(routes: list[str], rungs: list[int]) -> None:
     print("| route | rung | instructions/request | Δ |")
     print("|---|---|---:|---:|")
     for route in routes:
         n = 5 if route == "list" else 40
         previous = 0.0
-        for rung, (label, _, _) in enumerate(RUNGS):
+        for rung in rungs:
+            label = RUNGS[rung][0]
             count = instructions(route, rung, n)
             print(f"| {route} | {label} | {count:,.0f} | {count - previous:+,.0f} |")
             previous = count
@@ -125,6 +131,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", default=",".join(ROUTES))
     parser.add_argument("--instructions", action="store_true")
+    parser.add_argument("--pooled", action="store_true", help="a pool of one connection, checked out per request")
+    parser.add_argument("--rungs", default=",".join(str(i) for i in range(len(RUNGS))))
     parser.add_argument("--batch", nargs=3, metavar=("ROUTE", "RUNG", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.batch:  # one measured process of --instructions: warm up, then N requests
@@ -132,21 +140,22 @@ def main() -> None:
         batch(route, rung, 20)  # the same warm-up in both processes, so it cancels out
         batch(route, rung, n)
         return
+    rungs = [int(i) for i in args.rungs.split(",")]
     if args.instructions:
-        print_instructions(args.only.split(","))
+        print_instructions(args.only.split(","), rungs)
         return
     print("| route | rung | CPU µs/request | Δ µs | database CPU µs/request |")
     print("|---|---|---:|---:|---:|")
     for route in args.only.split(","):
         n = 30 if route == "list" else 600
-        for rung in range(len(RUNGS)):
+        for rung in rungs:
             batch(route, rung, max(n // 4, 5))  # warm: caches, prepared statements, owner directory
-        rounds = [[batch(route, rung, n) for rung in range(len(RUNGS))] for _ in range(args.rounds)]
+        rounds = [[batch(route, rung, n) for rung in rungs] for _ in range(args.rounds)]
         previous = 0.0
-        for rung, (label, _, _) in enumerate(RUNGS):
-            cpu = statistics.median(r[rung][0] for r in rounds) * 1e6
-            db = statistics.median(r[rung][1] for r in rounds) * 1e6
-            print(f"| {route} | {label} | {cpu:.0f} | {cpu - previous:+.0f} | {db:.0f} |")
+        for place, rung in enumerate(rungs):
+            cpu = statistics.median(r[place][0] for r in rounds) * 1e6
+            db = statistics.median(r[place][1] for r in rounds) * 1e6
+            print(f"| {route} | {RUNGS[rung][0]} | {cpu:.0f} | {cpu - previous:+.0f} | {db:.0f} |")
             previous = cpu
         sys.stdout.flush()
 

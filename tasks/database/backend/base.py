@@ -18,7 +18,7 @@ tasks.sql's one-row statements run on one server-binding psycopg cursor per phys
 connection (`statement_cursor`), made at its first statement and kept with it across the
 pool's checkouts, instead of a client cursor made, swapped for a server-binding one and
 closed per statement: tasks.sql.execute_one 127 -> 87 µs of CPU in-process, a whole GET
-1.81 -> 1.70 million instructions, a PATCH 2.73 -> 2.64, a POST 2.77 -> 2.65 (issue 21,
+1.87 -> 1.71 million instructions with pooled connections, a POST -2.3 % (issue 21,
 bench/RESULTS.md, "2026-12-04, later").
 
 And a statement that psycopg runs prepared (tasks.sql binds on the server) keeps no text
