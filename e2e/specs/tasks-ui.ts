@@ -23,8 +23,19 @@ export function dialog(page: Page): Locator {
 
 async function fillForm(page: Page, task: Partial<TaskInput>): Promise<void> {
   const form = dialog(page);
-  if (task.title !== undefined) await form.getByLabel(/task title/i).fill(task.title);
-  if (task.description !== undefined) await form.getByLabel(/^description/i).fill(task.description);
+  const title = form.getByLabel(/task title/i);
+  const description = form.getByLabel(/^description/i);
+  // Filled until both fields hold what was typed, as a user would correct them: once the
+  // description's text landed in the title field (most likely focus still moving while
+  // the dialog opened; not reproduced since) and the task was created as "Buy
+  // groceriesMilk, eggs, bread" (66266cb, 2026-12-04: the POST carried that title and no
+  // description; the backend stored what it was sent).
+  await expect(async () => {
+    if (task.title !== undefined) await title.fill(task.title);
+    if (task.description !== undefined) await description.fill(task.description);
+    if (task.title !== undefined) await expect(title).toHaveValue(task.title, { timeout: 1_000 });
+    if (task.description !== undefined) await expect(description).toHaveValue(task.description, { timeout: 1_000 });
+  }).toPass({ timeout: 10_000 });
   if (task.priority !== undefined) await form.getByLabel('Priority').selectOption(task.priority);
   if (task.due !== undefined) await form.getByLabel('Due Date').fill(task.due);
   if (task.repeat !== undefined) await form.getByLabel('Repeat').selectOption(task.repeat);
