@@ -12,7 +12,7 @@ route is called through WSGI like gunicorn would, in interleaved rounds (each ro
 each rung once, so a change in the machine's load hits every rung alike); the figure is
 the median round's CPU time of this process per request, and the database backend's CPU
 per request read from /proc/<backend pid>/stat (same machine), which is what PostgreSQL
-spent on the statements. Production settings, LOG_LEVEL=INFO (the JSON line written to
+spent on the statements. Production settings, LOG_LEVEL=INFO unless set (the JSON line written to
 /dev/null). Prints a Markdown table; Δ is the rung's cost over the rung above it.
 
 --instructions runs each (route, rung) in two processes under valgrind's callgrind, one
@@ -35,7 +35,8 @@ USER, CREATE_USER = "demo-user-0005", "demo-user-0006"
 POOLED = "--pooled" in sys.argv  # read before Django's settings are: bench/ladder/settings.py
 os.environ["LADDER_POOLED"] = "1" if POOLED else ""
 os.environ.update({"ENVIRONMENT": "production", "EMAIL_URL": "smtp://127.0.0.1:9", "DJANGO_SECRET_KEY": "x" * 50, "BETTER_AUTH_SECRET": SECRET,
-                   "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "INFO", "DJANGO_SETTINGS_MODULE": "bench.ladder.settings"})
+                   "ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SETTINGS_MODULE": "bench.ladder.settings"})
+os.environ.setdefault("LOG_LEVEL", "INFO")  # LOG_LEVEL=WARNING: as bench/run's servers log
 
 import jwt  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
