@@ -422,7 +422,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["tasks.openapi.only_api_routes"],
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "tasks.openapi.blank_is_in_the_pattern"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "tasks.openapi.blank_is_in_the_pattern",
+                            "tasks.openapi.put_takes_what_patch_takes"],
 }
 
 LOGGING = {

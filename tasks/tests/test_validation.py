@@ -90,6 +90,16 @@ def test_create_requires_a_title_and_put_does_not(api: APIClient, make_task: Cal
     assert Task.objects.for_user("user_a").count() == 1
 
 
+def test_the_schema_documents_put_with_patchs_body_and_create_with_a_required_title() -> None:
+    schema = APIClient().get("/openapi.json").json()
+    detail, create = schema["paths"]["/api/{user_id}/tasks/{task_id}"], schema["paths"]["/api/{user_id}/tasks"]["post"]
+
+    assert detail["put"]["requestBody"] == detail["patch"]["requestBody"]
+    assert not detail["put"]["requestBody"].get("required")
+    body = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "title" in schema["components"]["schemas"][body]["required"]
+
+
 def test_every_bad_field_is_reported_at_once(api: APIClient) -> None:
     response = api.post("/api/user_a/tasks", {"title": 1, "description": 2, "is_completed": "no"}, format="json")
 
