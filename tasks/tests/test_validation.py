@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tasks.models import Task
+from tasks.serializers import TaskSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,16 @@ def test_the_schema_documents_put_with_patchs_body_and_create_with_a_required_ti
     assert not detail["put"]["requestBody"].get("required")
     body = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert "title" in schema["components"]["schemas"][body]["required"]
+
+
+def test_each_serializer_binds_copies_of_the_declared_fields() -> None:
+    first, second = TaskSerializer(), TaskSerializer()
+    declared = TaskSerializer._declared_fields["title"]
+
+    assert first.fields["title"] is not second.fields["title"]
+    assert first.fields["title"].parent is first and second.fields["title"].parent is second
+    assert getattr(declared, "parent", None) not in (first, second)
+    assert first.fields["title"].required is declared.required is True and first.fields["description"].allow_null is True
 
 
 def test_every_bad_field_is_reported_at_once(api: APIClient) -> None:
