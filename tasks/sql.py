@@ -28,7 +28,6 @@ from typing import Any
 
 import psycopg
 from django.db import connection, models
-from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 from psycopg.adapt import Loader
 from psycopg.postgres import types
@@ -49,37 +48,16 @@ def table(model: type[models.Model]) -> str:
 @contextmanager
 def cursor(many_rows: bool = False, prepared: bool = True) -> Iterator[CursorWrapper]:
     """Django's cursor of the default database (its deadline, timeouts and error mapping
-    included), its parameters bound by the server so that the statement can be prepared
-    (bind_on_server); `many_rows`: timestamps parsed in C (see parse_timestamps_in_c).
-    `prepared=False` for a statement whose best plan depends on its values: after five
-    runs PostgreSQL may settle on a generic plan for a prepared statement, which for
-    "change_seq > $since" scans the owner's whole history (the change feed: 438 -> 84
-    req/s in bench/run)."""
-    with connection.cursor() as wrapper:
-        if prepared:
-            bind_on_server(wrapper)
+    included), binding on the server so that the statement can be prepared
+    (tasks.database.backend's statement_cursor); `many_rows`: timestamps parsed in C (see
+    parse_timestamps_in_c). `prepared=False` for a statement whose best plan depends on
+    its values: after five runs PostgreSQL may settle on a generic plan for a prepared
+    statement, which for "change_seq > $since" scans the owner's whole history (the
+    change feed: 438 -> 84 req/s in bench/run)."""
+    with connection.statement_cursor(kept=False) if prepared else connection.cursor() as wrapper:
         if many_rows:
             parse_timestamps_in_c(wrapper.cursor)
         yield wrapper
-
-
-def bind_on_server(wrapper: CursorWrapper) -> None:
-    """Swap the wrapper's client-binding psycopg cursor for a server-binding one on the
-    same connection: psycopg then prepares a statement run `prepare_threshold` times and
-    PostgreSQL plans it once per connection (issue 21: planning the list took 0.55 ms
-    warm, 1.3-1.8 ms on a fresh connection; one task's SELECT plans in 0.155 ms and
-    executes in 0.051 ms, so a GET spent three times its work on planning). Every
-    statement of this module: each is one of a few fixed texts (values are parameters),
-    which psycopg's per-connection cache (`prepared_max`, 100) holds. Django's ClientCursor never prepares, and
-    Django's OPTIONS["server_side_binding"] would bind the ORM's queries on the server
-    too (the admin's, which were never tried that way). Behind a transaction pooler the
-    connection's prepare_threshold is None (settings.DB_POOLER): nothing is prepared
-    there and the cursor is left as it is."""
-    raw = wrapper.cursor
-    if raw.connection.prepare_threshold is None:
-        return
-    raw.close()
-    wrapper.cursor = ServerBindingCursor(raw.connection)
 
 
 # `%%` is a literal percent sign; a named parameter is `%(name)s`.

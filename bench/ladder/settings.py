@@ -1,9 +1,9 @@
 """TaskFlow's settings with the ladder's URLconf: same middleware, DRF policies, logging."""
+import os
+
 from taskflow.settings import *  # noqa: F403 - every rung must share every production knob
 
 ROOT_URLCONF = "bench.ladder.urls"
-
-import os  # noqa: E402
 
 # One connection for the whole run, so its backend's CPU can be read from /proc: kept
 # open, or (--pooled) a pool of one, taken and given back by every request as the web

@@ -14,12 +14,20 @@ with two bounds Django does not give:
   saturated. The pool keeps reconnecting in its background; the first request that finds
   a connection idle is the probe that ends the outage.
 
-tasks.sql's one-row statements run on one server-binding psycopg cursor per physical
-connection (`statement_cursor`), made at its first statement and kept with it across the
-pool's checkouts, instead of a client cursor made, swapped for a server-binding one and
-closed per statement: tasks.sql.execute_one 127 -> 87 µs of CPU in-process, a whole GET
-1.87 -> 1.71 million instructions with pooled connections, a POST -2.3 % (issue 21,
-bench/RESULTS.md, "2026-12-04, later").
+tasks.sql's statements run on cursors that bind on the server (`statement_cursor`), so
+that psycopg prepares a statement run `prepare_threshold` times and PostgreSQL plans it
+once per connection (issue 21: planning the list took 0.55 ms warm, 1.3-1.8 ms on a fresh
+connection; one task's SELECT plans in 0.155 ms and executes in 0.051 ms). Each is one of
+a few fixed texts (values are parameters), which psycopg's per-connection cache
+(`prepared_max`, 100) holds. Django's ClientCursor never prepares, and its
+OPTIONS["server_side_binding"] would bind the ORM's queries on the server too (the
+admin's, never tried that way). Behind a transaction pooler the connection's
+prepare_threshold is None (settings.DB_POOLER): nothing is prepared there, and the cursor
+is Django's client-binding one. One-row statements share one such cursor per physical
+connection, kept across the pool's checkouts, instead of one made and closed per
+statement: tasks.sql.execute_one 127 -> 87 µs of CPU in-process, a whole GET 1.87 -> 1.71
+million instructions with pooled connections, a POST -2.3 % (bench/RESULTS.md,
+"2026-12-04, later").
 
 And a statement that psycopg runs prepared (tasks.sql binds on the server) keeps no text
 of its own for Django's query log (psycopg drops it once the statement is prepared):
@@ -53,27 +61,31 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise psycopg.OperationalError("no database connection while the database is unavailable")
         return super().get_new_connection(conn_params)
 
-    def statement_cursor(self) -> CursorWrapper:
-        """The connection's kept cursor, wrapped as Django wraps a new one
-        (its execute_wrappers and error mapping; the query log when queries are logged),
-        opening a connection if necessary as `cursor()` does. Only for a statement whose
-        rows are read before the next statement runs: the next execute replaces them.
-        Never closed by its caller; it lives as long as the psycopg connection. It binds
-        on the server, so that psycopg prepares its statements (tasks.sql.bind_on_server),
-        except behind a transaction pooler (no prepare_threshold), where it is Django's
-        client-binding cursor as before; made as Django's create_cursor makes one, its
-        timezone check included."""
+    def statement_cursor(self, kept: bool = True) -> CursorWrapper:
+        """A cursor for tasks.sql, wrapped as Django wraps a new one (its execute_wrappers
+        and error mapping; the query log when queries are logged), opening a connection if
+        necessary as `cursor()` does. `kept`: the connection's own, never closed by its
+        caller, only for a statement whose rows are read before the next one runs (the
+        next execute replaces them); otherwise a new one, which the caller closes."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
             raw = self.connection
-            kept = getattr(raw, "taskflow_statement_cursor", None)
-            if kept is None or kept.closed:
-                factory = raw.cursor_factory if raw.prepare_threshold is None else base.ServerBindingCursor
-                kept = raw.taskflow_statement_cursor = factory(raw)
-                if self.timezone != raw.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT).timezone:
-                    base.register_tzloader(self.timezone, kept)
-            return self._prepare_cursor(kept)
+            if not kept:
+                return self._prepare_cursor(self._statement_cursor_of(raw))
+            cursor = getattr(raw, "taskflow_statement_cursor", None)
+            if cursor is None or cursor.closed:
+                cursor = raw.taskflow_statement_cursor = self._statement_cursor_of(raw)
+            return self._prepare_cursor(cursor)
+
+    def _statement_cursor_of(self, raw: psycopg.Connection) -> psycopg.Cursor:
+        """Binding on the server unless behind a transaction pooler; made as Django's
+        create_cursor makes one, its timezone check included."""
+        factory = raw.cursor_factory if raw.prepare_threshold is None else base.ServerBindingCursor
+        cursor = factory(raw)
+        if self.timezone != raw.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT).timezone:
+            base.register_tzloader(self.timezone, cursor)
+        return cursor
 
     def _commit(self) -> Any:
         with client_deadline(self):
